@@ -1,0 +1,114 @@
+"""The Django admin edits the whole catalogue, with history, import and export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path
+from simple_history.admin import SimpleHistoryAdmin
+
+from tracker import services
+from tracker.exporters import EXPORTERS
+from tracker.forms import ImportForm
+from tracker.models import Claim, Competency, Resource, User
+
+
+class ClaimInline(admin.TabularInline[Claim, Competency]):
+    model = Claim
+    extra = 0
+    fields = ["order", "text", "required", "evidence_kinds", "is_active"]
+
+
+class ResourceInline(admin.TabularInline[Resource, Competency]):
+    model = Resource
+    extra = 0
+    fields = ["order", "title", "url"]
+
+
+def _export_action(fmt: str, label: str) -> Any:
+    def action(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Competency]) -> HttpResponse:
+        filename, content_type, text = EXPORTERS[fmt](queryset.order_by("title"))
+        response = HttpResponse(text, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    action.__name__ = f"export_{fmt}"
+    return admin.action(description=label)(action)
+
+
+@admin.register(Competency)
+class CompetencyAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "category", "status", "version", "updated_at"]
+    list_filter = ["status", "category"]
+    search_fields = ["title", "description"]
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["mentors"]
+    readonly_fields = ["uuid", "version", "created_at", "updated_at"]
+    inlines = [ClaimInline, ResourceInline]
+    actions = [
+        _export_action("markdown", "Export as Markdown (seed format)"),
+        _export_action("case", "Export as CASE 1.1 JSON"),
+        _export_action("moodle", "Export as Moodle competency CSV"),
+    ]
+    change_list_template = "admin/tracker/competency/change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        custom = [path("import/", self.admin_site.admin_view(self.import_view), name="tracker_competency_import")]
+        return custom + super().get_urls()
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            return redirect("admin:tracker_competency_changelist")
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                competencies = services.competency_import_upload(upload=form.cleaned_data["file"])
+            except services.FrameworkImportError as error:
+                form.add_error("file", str(error))
+            else:
+                names = ", ".join(c.title for c in competencies)
+                messages.success(request, f"Imported {len(competencies)} competency(ies): {names}.")
+                return redirect("admin:tracker_competency_changelist")
+        context = {**self.admin_site.each_context(request), "form": form, "title": "Import competencies", "opts": self.model._meta}
+        return render(request, "admin/tracker/competency/import.html", context)
+
+
+@admin.register(Claim)
+class ClaimAdmin(SimpleHistoryAdmin):
+    list_display = ["text", "competency", "order", "required", "is_active"]
+    list_filter = ["competency", "required", "is_active"]
+    search_fields = ["text"]
+    readonly_fields = ["uuid", "version"]
+
+
+@admin.register(Resource)
+class ResourceAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "url", "competency", "order"]
+    list_filter = ["competency"]
+    search_fields = ["title", "url"]
+
+
+class MentoredInline(admin.TabularInline[Any, User]):
+    model = Competency.mentors.through
+    extra = 0
+    verbose_name = "competency this user mentors"
+    verbose_name_plural = "competencies this user mentors"
+
+
+@admin.register(User)
+class SkillproofUserAdmin(UserAdmin):
+    list_display = ["username", "email", "first_name", "last_name", "is_staff", "roles"]
+    list_filter = ["groups", "is_staff", "is_active"]
+    inlines = [MentoredInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="Roles")
+    def roles(self, user: User) -> str:
+        return ", ".join(sorted(g.name for g in user.groups.all()))

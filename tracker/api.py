@@ -1,0 +1,63 @@
+"""Catalogue API: public reads, admin-only writes, token auth for scripts and notebooks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, permissions, serializers
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from tracker import selectors
+from tracker.models import Competency
+from tracker.serializers import CompetencyListSerializer, CompetencySerializer
+
+
+class IsAdminRoleOrReadOnly(permissions.BasePermission):
+    """Anyone may read the published catalogue; only admins change it."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return bool(request.user and request.user.is_authenticated and request.user.is_admin_role)
+
+
+class CompetencyList(generics.ListCreateAPIView[Competency]):
+    permission_classes = [IsAdminRoleOrReadOnly]
+
+    def get_queryset(self) -> Any:
+        return selectors.competency_list_published()
+
+    def get_serializer_class(self) -> Any:
+        return CompetencySerializer if self.request.method == "POST" else CompetencyListSerializer
+
+
+class CompetencyDetail(generics.RetrieveUpdateDestroyAPIView[Competency]):
+    permission_classes = [IsAdminRoleOrReadOnly]
+    serializer_class = CompetencySerializer
+    lookup_field = "slug"
+
+    def get_queryset(self) -> Any:
+        return selectors.competency_detail_queryset()
+
+
+@extend_schema(
+    request=inline_serializer("TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}),
+    responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+)
+class ObtainTokenView(ObtainAuthToken):
+    """POST username and password; returns a token for `Authorization: Token <token>`."""
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, plus Django's own 404/403 as JSON (never an HTML page or a 500)."""
+    if isinstance(exc, DjangoPermissionDenied):
+        return Response({"detail": str(exc) or "Permission denied."}, status=403)
+    if isinstance(exc, Http404):
+        return Response({"detail": "Not found."}, status=404)
+    return drf_exception_handler(exc, context)

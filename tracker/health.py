@@ -1,0 +1,33 @@
+"""Reachability checks for /healthz: the database and the Celery broker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+
+from tracker.celery import app
+
+
+def check_database() -> dict[str, Any]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return {"ok": True, "vendor": connection.vendor}
+    except Exception as error:  # noqa: BLE001 - any failure means "unreachable"
+        return {"ok": False, "vendor": connection.vendor, "error": type(error).__name__}
+
+
+def check_broker() -> dict[str, Any]:
+    transport = app.conf.broker_url.split("://", 1)[0]
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return {"ok": True, "transport": transport}
+    except Exception as error:  # noqa: BLE001
+        return {"ok": False, "transport": transport, "error": type(error).__name__}
+
+
+def check_all() -> dict[str, Any]:
+    checks = {"database": check_database(), "broker": check_broker()}
+    return {"ok": all(c["ok"] for c in checks.values()), **checks}

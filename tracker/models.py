@@ -1,0 +1,146 @@
+"""Accounts and the competency catalogue: Competency, Claim, Resource."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils.text import slugify
+from simple_history.models import HistoricalRecords
+
+from tracker.formats.base import DEFAULT_EVIDENCE_KINDS, EVIDENCE_KINDS
+
+LEARNER, MENTOR, ADMIN = "learner", "mentor", "admin"
+
+
+class User(AbstractUser):
+    """A person. Roles are groups (`learner`, `mentor`, `admin`); see `tracker.roles`."""
+
+    def in_group(self, name: str) -> bool:
+        # Groups are prefetched on hot paths; a set lookup avoids one query per check.
+        cached = getattr(self, "_group_names", None)
+        if cached is None:
+            cached = self._group_names = set(self.groups.values_list("name", flat=True))
+        return name in cached
+
+    @property
+    def is_admin_role(self) -> bool:
+        return self.is_superuser or self.in_group(ADMIN)
+
+    @property
+    def is_mentor(self) -> bool:
+        return self.in_group(MENTOR)
+
+    @property
+    def is_learner(self) -> bool:
+        return self.in_group(LEARNER)
+
+    def mentors(self, competency: Competency) -> bool:
+        return competency.mentors.filter(pk=self.pk).exists()
+
+
+def evidence_kind_choices() -> list[tuple[str, str]]:
+    return [(kind, kind.capitalize()) for kind in EVIDENCE_KINDS]
+
+
+def default_evidence_kinds() -> list[str]:
+    return list(DEFAULT_EVIDENCE_KINDS)
+
+
+class Competency(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        RETIRED = "retired", "Retired"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    category = models.CharField(max_length=200, blank=True)
+    summary = models.CharField(max_length=300, blank=True, help_text="One line for lists.")
+    description = models.TextField(blank=True, help_text="Markdown.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PUBLISHED)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    mentors = models.ManyToManyField(
+        User, blank=True, related_name="mentored_competencies", help_text="Who reviews its evidence."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(m2m_fields=[mentors])
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name_plural = "competencies"
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("competency-detail", args=[self.slug])
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self.slug:
+            self.slug = slugify(self.title)[:200] or "competency"
+        if self.pk:
+            self.version += 1
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def active_claims(self) -> models.QuerySet[Claim]:
+        return self.claims.filter(is_active=True)
+
+
+class Claim(models.Model):
+    """One 'How do you prove it?' statement of a competency."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    competency = models.ForeignKey(Competency, on_delete=models.CASCADE, related_name="claims")
+    order = models.PositiveIntegerField(default=0)
+    text = models.TextField()
+    required = models.BooleanField(default=True)
+    evidence_kinds = models.JSONField(
+        default=default_evidence_kinds,
+        help_text=f"Kinds of evidence that prove it, from: {', '.join(EVIDENCE_KINDS)}.",
+    )
+    # Retired claims keep the evidence that was submitted against them but take no new evidence.
+    is_active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["competency", "order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.text[:80]}"
+
+    def clean(self) -> None:
+        kinds = self.evidence_kinds
+        if not isinstance(kinds, list) or not kinds:
+            raise ValidationError({"evidence_kinds": "List at least one kind of evidence."})
+        unknown = sorted(set(map(str, kinds)) - set(EVIDENCE_KINDS))
+        if unknown:
+            raise ValidationError({"evidence_kinds": f"Unknown kinds: {', '.join(unknown)}."})
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk:
+            self.version += 1
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class Resource(models.Model):
+    """One 'How do you improve it?' link of a competency."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    competency = models.ForeignKey(Competency, on_delete=models.CASCADE, related_name="resources")
+    order = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=300)
+    url = models.URLField(max_length=1000)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["competency", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.title

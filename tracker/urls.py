@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from tracker import api, views
+
+api_patterns = [
+    path("auth/token/", api.ObtainTokenView.as_view(), name="api-token"),
+    path("competencies/", api.CompetencyList.as_view(), name="api-competency-list"),
+    path("competencies/<slug:slug>/", api.CompetencyDetail.as_view(), name="api-competency-detail"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("competencies/", views.competency_list, name="competency-list"),
+    path("competencies/<slug:slug>/", views.competency_detail, name="competency-detail"),
+    path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    path("healthz", views.healthz, name="healthz"),
+]
+
+handler404 = "tracker.views.page_not_found"
+handler500 = "tracker.views.server_error"
