@@ -26,14 +26,14 @@ test: install-dev
 lint: install-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy
+	SECRET_KEY=lint-only $(VENV)/bin/mypy
 
 format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
 migrations-check: install-dev
-	SECRET_KEY=check $(PY) manage.py makemigrations --check --dry-run
+	SECRET_KEY=check-only $(PY) manage.py makemigrations --check --dry-run
 
 clean:
 	rm -rf $(VENV) var

@@ -74,7 +74,12 @@ class CompetencyAdmin(SimpleHistoryAdmin):
                 names = ", ".join(c.title for c in competencies)
                 messages.success(request, f"Imported {len(competencies)} competency(ies): {names}.")
                 return redirect("admin:tracker_competency_changelist")
-        context = {**self.admin_site.each_context(request), "form": form, "title": "Import competencies", "opts": self.model._meta}
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": "Import competencies",
+            "opts": self.model._meta,
+        }
         return render(request, "admin/tracker/competency/import.html", context)
 
 

@@ -47,7 +47,9 @@ class CompetencyDetail(generics.RetrieveUpdateDestroyAPIView[Competency]):
 
 
 @extend_schema(
-    request=inline_serializer("TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}),
+    request=inline_serializer(
+        "TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}
+    ),
     responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
 )
 class ObtainTokenView(ObtainAuthToken):

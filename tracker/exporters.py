@@ -40,5 +40,3 @@ EXPORTERS: dict[str, Callable[[Iterable[Competency]], Export]] = {
     "case": export_case_json,
     "moodle": export_moodle,
 }
-
-

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
-
-from tracker.celery import app
+from kombu import Connection
 
 
 def check_database() -> dict[str, Any]:
@@ -19,9 +19,11 @@ def check_database() -> dict[str, Any]:
 
 
 def check_broker() -> dict[str, Any]:
-    transport = app.conf.broker_url.split("://", 1)[0]
+    url = settings.CELERY_BROKER_URL
+    transport = url.split("://", 1)[0]
     try:
-        with app.connection_for_write() as conn:
+        # A fresh connection every time: a pooled one could hide that the broker went away.
+        with Connection(url, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return {"ok": True, "transport": transport}
     except Exception as error:  # noqa: BLE001

@@ -5,7 +5,7 @@ from __future__ import annotations
 import nh3
 from markdown_it import MarkdownIt
 
-_renderer = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+_renderer = MarkdownIt("commonmark", {"html": False, "linkify": True}).enable(["table", "linkify"])
 _ALLOWED_TAGS = {
     "a", "p", "br", "hr", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li",
     "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td",

@@ -78,15 +78,15 @@ class Competency(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def get_absolute_url(self) -> str:
-        return reverse("competency-detail", args=[self.slug])
-
     def save(self, *args: object, **kwargs: object) -> None:
         if not self.slug:
             self.slug = slugify(self.title)[:200] or "competency"
         if self.pk:
             self.version += 1
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def get_absolute_url(self) -> str:
+        return reverse("competency-detail", args=[self.slug])
 
     def active_claims(self) -> models.QuerySet[Claim]:
         return self.claims.filter(is_active=True)
@@ -115,6 +115,11 @@ class Claim(models.Model):
     def __str__(self) -> str:
         return f"{self.order}. {self.text[:80]}"
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk:
+            self.version += 1
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
     def clean(self) -> None:
         kinds = self.evidence_kinds
         if not isinstance(kinds, list) or not kinds:
@@ -122,11 +127,6 @@ class Claim(models.Model):
         unknown = sorted(set(map(str, kinds)) - set(EVIDENCE_KINDS))
         if unknown:
             raise ValidationError({"evidence_kinds": f"Unknown kinds: {', '.join(unknown)}."})
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if self.pk:
-            self.version += 1
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
 
 class Resource(models.Model):

@@ -41,8 +41,9 @@ class CompetencySerializer(serializers.ModelSerializer[Competency]):
 
 
 class StandingSerializer(serializers.Serializer[Standing]):
+    # Named apart from Field's own `label` / `required` attributes.
     status = serializers.CharField()
-    label = serializers.CharField()
+    status_label = serializers.CharField(source="label")
     approved_required = serializers.IntegerField()
-    required = serializers.IntegerField()
+    required_claims = serializers.IntegerField(source="required")
     percent = serializers.IntegerField()

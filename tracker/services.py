@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils.text import slugify
 
-from tracker.forms import SignupForm
 from tracker.formats.base import ClaimData, FormatError, FrameworkData, ResourceData
 from tracker.formats.moodle import parse_moodle_csv
 from tracker.formats.seed_markdown import parse_seed_markdown
+from tracker.forms import SignupForm
 from tracker.models import Claim, Competency, Resource, User
 
 
@@ -68,7 +68,7 @@ def _import_one(data: FrameworkData) -> Competency:
     return competency
 
 
-def _save_if_changed(obj: Competency | Claim | Resource, fields: dict[str, object]) -> None:
+def _save_if_changed(obj: Competency | Claim | Resource, fields: Mapping[str, object]) -> None:
     # Saving only on change keeps versions and history meaningful on a re-import.
     if obj.pk and all(getattr(obj, name) == value for name, value in fields.items()):
         return

@@ -60,9 +60,7 @@ def parse_seed_markdown(text: str) -> FrameworkData:
 def _parse_title(lines: list[str]) -> FrameworkData:
     first = lines[0].strip() if lines else ""
     if not first.startswith(TITLE_PREFIX):
-        raise FormatError(
-            f"The first line must be a title like '{TITLE_PREFIX}<category> - <title>'.", 1
-        )
+        raise FormatError(f"The first line must be a title like '{TITLE_PREFIX}<category> - <title>'.", 1)
     # Titles may contain " - " (a subtitle); categories may not.
     category, sep, title = first[len(TITLE_PREFIX) :].partition(" - ")
     if not sep:
@@ -120,9 +118,7 @@ def _parse_kinds(value: str, line: int) -> tuple[str, ...]:
     kinds = tuple(k.strip() for k in value.split(",") if k.strip())
     unknown = [k for k in kinds if k not in EVIDENCE_KINDS]
     if unknown or not kinds:
-        raise FormatError(
-            f"Unknown evidence kinds {unknown or [value]}; use {', '.join(EVIDENCE_KINDS)}.", line
-        )
+        raise FormatError(f"Unknown evidence kinds {unknown or [value]}; use {', '.join(EVIDENCE_KINDS)}.", line)
     return kinds
 
 
