@@ -48,7 +48,7 @@ def competency_import_files(*, paths: Iterable[Path]) -> list[Competency]:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            raise FrameworkImportError(str(path), FormatError(f"cannot be read as UTF-8 text ({error})")) from error
+            raise FrameworkImportError(str(path), FormatError(f"cannot be read as UTF-8 text ({error.__class__.__name__}: {error})")) from error
         frameworks += framework_parse(name=str(path), text=text)
     return competency_import(frameworks=frameworks)
 
