@@ -74,18 +74,20 @@ def main() -> int:
     manage(env, "setup_demo")
     processes = start(env)
     print(f"\nSkillproof is running at {env['SITE_URL']}/  (Ctrl-C stops the web server and the worker)\n", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    try:
-        while all(p.poll() is None for p in processes):
-            time.sleep(0.5)
-        failed = next(p for p in processes if p.poll() is not None)
-        print(f"A process exited with status {failed.returncode}; stopping.", file=sys.stderr)
-        return failed.returncode or 1
-    except KeyboardInterrupt:
-        print("\nStopping…", flush=True)
-        return 0
-    finally:
+    stopping: list[int] = []
+    # Ctrl-C reaches the whole process group; remember it before noticing the children exit.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda number, _frame: stopping.append(number))
+    while not stopping and all(p.poll() is None for p in processes):
+        time.sleep(0.2)
+    if stopping:
+        print("\nStopping the web server and the worker…", flush=True)
         stop(processes)
+        return 0
+    failed = next(p for p in processes if p.poll() is not None)
+    print(f"A process exited with status {failed.returncode}; stopping the other.", file=sys.stderr)
+    stop(processes)
+    return failed.returncode or 1
 
 
 if __name__ == "__main__":

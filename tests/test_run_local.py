@@ -1,0 +1,61 @@
+"""`make run`'s launcher, for real: embedded SQLite + filesystem broker, web and worker, Ctrl-C."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+REPO = Path(settings.BASE_DIR)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen[str], seconds: float = 60) -> bytes:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the launcher exited early"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - local URL
+                return bytes(response.read())
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer in {seconds}s")
+
+
+@pytest.mark.slow
+def test_make_run_serves_pages_runs_a_worker_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY")}
+    env |= {"VAR_DIR": str(tmp_path), "PORT": str(port), "DEMO_PASSWORD": "demo-pass-123", "STATIC_MANIFEST": "1"}
+    log = tmp_path / "run.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "scripts/run_local.py"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+            text=True, start_new_session=True,
+        )  # fmt: skip
+    try:
+        health = wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        assert b'"vendor": "sqlite"' in health and b'"transport": "filesystem"' in health
+        assert b"Keras" in wait_for(f"http://127.0.0.1:{port}/competencies/", process)
+        deadline = time.monotonic() + 60
+        while "ready." not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.3)
+        output = log.read_text()
+        assert "celery@" in output and "ready." in output
+        assert "Demo logins: learner, mentor, admin — password: demo-pass-123" in output
+        assert f"running at http://localhost:{port}/" in output
+    finally:
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        returncode = process.wait(timeout=30)
+    assert returncode == 0, log.read_text()[-2000:]
