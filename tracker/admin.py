@@ -21,7 +21,7 @@ from tracker.models import Claim, Competency, Resource, User
 class ClaimInline(admin.TabularInline[Claim, Competency]):
     model = Claim
     extra = 0
-    fields = ["order", "text", "required", "evidence_kinds", "is_active"]
+    fields = ["order", "text", "required", "evidence_kinds", "rubric", "is_active"]
 
 
 class ResourceInline(admin.TabularInline[Resource, Competency]):

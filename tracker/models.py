@@ -104,6 +104,11 @@ class Claim(models.Model):
         default=default_evidence_kinds,
         help_text=f"Kinds of evidence that prove it, from: {', '.join(EVIDENCE_KINDS)}.",
     )
+    rubric = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Criteria a mentor may score from 1 to 5 when reviewing, e.g. ["Correctness", "Clarity"].',
+    )
     # Retired claims keep the evidence that was submitted against them but take no new evidence.
     is_active = models.BooleanField(default=True)
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -127,6 +132,9 @@ class Claim(models.Model):
         unknown = sorted(set(map(str, kinds)) - set(EVIDENCE_KINDS))
         if unknown:
             raise ValidationError({"evidence_kinds": f"Unknown kinds: {', '.join(unknown)}."})
+        rubric = self.rubric
+        if not isinstance(rubric, list) or not all(isinstance(c, str) and c.strip() for c in rubric):
+            raise ValidationError({"rubric": 'List the criteria as names, e.g. ["Correctness"].'})
 
 
 class Resource(models.Model):

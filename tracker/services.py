@@ -48,7 +48,9 @@ def competency_import_files(*, paths: Iterable[Path]) -> list[Competency]:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            raise FrameworkImportError(str(path), FormatError(f"cannot be read as UTF-8 text ({error.__class__.__name__}: {error})")) from error
+            raise FrameworkImportError(
+                str(path), FormatError(f"cannot be read as UTF-8 text ({error.__class__.__name__}: {error})")
+            ) from error
         frameworks += framework_parse(name=str(path), text=text)
     return competency_import(frameworks=frameworks)
 
@@ -101,6 +103,7 @@ def _sync_claims(competency: Competency, claims: list[ClaimData]) -> None:
             "order": order,
             "required": item.required,
             "evidence_kinds": list(item.evidence_kinds),
+            "rubric": list(item.rubric),
             "is_active": True,
         }
         _save_if_changed(row or Claim(competency=competency), fields)
@@ -136,6 +139,7 @@ def competency_data(*, competency: Competency) -> FrameworkData:
             text=c.text,
             required=c.required,
             evidence_kinds=tuple(c.evidence_kinds),
+            rubric=tuple(c.rubric),
             key=f"{competency.slug}-{c.order:02d}",
             uuid=str(c.uuid),
         )

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tracker.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -152,6 +153,8 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 1024 * 1024)
+# Whole request bodies above this are refused with 413 before they are read (uploads included).
+MAX_REQUEST_BYTES = envint("MAX_REQUEST_BYTES", 30 * 1024 * 1024)
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
@@ -180,8 +183,9 @@ SESSION_COOKIE_HTTPONLY = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: an anonymous call then gets 401 with WWW-Authenticate, not a bare 403.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -195,6 +199,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Competencies, evidence, reviews and trusted Keras training runs.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "CompetencyStatusEnum": "tracker.models.Competency.Status",
+        "EvidenceStatusEnum": "evidence.models.Status",
+        "EvidenceKindEnum": "evidence.models.Kind",
+    },
 }
 
 # Celery. The embedded default is kombu's filesystem transport: no broker to install.

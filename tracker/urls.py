@@ -1,10 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
 
+from evidence.api import EvidenceViewSet, my_standing
 from tracker import api, views
 
+router = SimpleRouter()
+router.register("evidence", EvidenceViewSet, basename="api-evidence")
+
 api_patterns = [
+    *router.urls,
+    path("me/standing/", my_standing, name="api-my-standing"),
     path("auth/token/", api.ObtainTokenView.as_view(), name="api-token"),
     path("competencies/", api.CompetencyList.as_view(), name="api-competency-list"),
     path("competencies/<slug:slug>/", api.CompetencyDetail.as_view(), name="api-competency-detail"),
@@ -16,6 +23,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("competencies/", views.competency_list, name="competency-list"),
     path("competencies/<slug:slug>/", views.competency_detail, name="competency-detail"),
+    path("", include("evidence.urls")),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

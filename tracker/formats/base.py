@@ -32,6 +32,8 @@ class ClaimData:
     text: str
     required: bool = True
     evidence_kinds: tuple[str, ...] = DEFAULT_EVIDENCE_KINDS
+    # Criteria a mentor scores when reviewing evidence for this claim.
+    rubric: tuple[str, ...] = ()
     # Stable identifier in exchange formats (Moodle "Id number", CASE identifier); optional.
     key: str = ""
     # Persistent UUID (version 4) of the claim, used as the CASE identifier; optional on import.

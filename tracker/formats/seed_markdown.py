@@ -7,7 +7,7 @@
     ## How do you prove it?
 
     - <claim>
-    - <claim> <!-- optional; evidence: written, link -->
+    - <claim> <!-- optional; evidence: written, link; rubric: Correctness, Clarity -->
 
     ## How do you improve it?
 
@@ -107,8 +107,10 @@ def _parse_claim(body: str, line: int) -> ClaimData:
             claim.required = False
         elif part.startswith("evidence:"):
             claim.evidence_kinds = _parse_kinds(part.removeprefix("evidence:"), line)
+        elif part.startswith("rubric:"):
+            claim.rubric = tuple(c.strip() for c in part.removeprefix("rubric:").split(",") if c.strip())
         else:
-            raise FormatError(f"Unknown claim note {part!r} (use 'optional' or 'evidence: ...').", line)
+            raise FormatError(f"Unknown claim note {part!r} (use 'optional', 'evidence: ...' or 'rubric: ...').", line)
     if not claim.text:
         raise FormatError("A claim has no text.", line)
     return claim
@@ -145,4 +147,6 @@ def _claim_line(claim: ClaimData) -> str:
     notes = [] if claim.required else ["optional"]
     if tuple(claim.evidence_kinds) != DEFAULT_EVIDENCE_KINDS:
         notes.append("evidence: " + ", ".join(claim.evidence_kinds))
+    if claim.rubric:
+        notes.append("rubric: " + ", ".join(claim.rubric))
     return f"{claim.text} <!-- {'; '.join(notes)} -->" if notes else claim.text

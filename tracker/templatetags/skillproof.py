@@ -9,3 +9,15 @@ register = template.Library()
 @register.filter
 def markdown(text: str) -> SafeString:
     return mark_safe(render_markdown(text))  # noqa: S308 - sanitised by nh3
+
+
+@register.filter
+def get_item(mapping: dict[object, object] | None, key: object) -> object:
+    return (mapping or {}).get(key)
+
+
+@register.filter
+def status_label(status: str | None) -> str:
+    from evidence.models import Status
+
+    return Status(status).label if status in Status.values else ""

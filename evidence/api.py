@@ -1,0 +1,182 @@
+"""Evidence API: object-level permissions in the queryset, domain errors as clear 4xx answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action, api_view, permission_classes
+from rest_framework.exceptions import APIException
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from evidence import selectors, services
+from evidence.models import Evidence, EvidenceError, Kind, Review
+from tracker.models import Claim, Competency
+from tracker.serializers import StandingSerializer
+from tracker.standing import standing_by_competency
+
+
+class DomainError(APIException):
+    """An EvidenceError, answered with its own status (400, 403 or 409) and message."""
+
+    def __init__(self, error: EvidenceError) -> None:
+        self.status_code = error.status
+        super().__init__(detail=error.message)
+
+
+class ReviewSerializer(serializers.ModelSerializer[Review]):
+    reviewer = serializers.CharField(source="reviewer.username", read_only=True)
+
+    class Meta:
+        model = Review
+        fields = ["id", "reviewer", "decision", "comment", "rubric", "created_at"]
+        read_only_fields = ["id", "reviewer", "created_at"]
+
+
+class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
+    learner = serializers.CharField(source="learner.username", read_only=True)
+    competency = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    claim = serializers.PrimaryKeyRelatedField(queryset=Claim.objects.filter(is_active=True))
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    file = serializers.FileField(write_only=True, required=False)
+    file_url = serializers.SerializerMethodField()
+    draft = serializers.BooleanField(write_only=True, default=False, help_text="Save without submitting.")
+    reviews = ReviewSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Evidence
+        fields = [
+            "id", "learner", "competency", "claim", "kind", "status", "body", "url", "file", "file_url",
+            "file_name", "file_size", "file_sha256", "claim_text", "claim_version", "version", "previous",
+            "created_at", "submitted_at", "updated_at", "draft", "reviews",
+        ]  # fmt: skip
+        read_only_fields = [
+            "status", "file_name", "file_size", "file_sha256", "claim_text", "claim_version", "version",
+            "previous", "created_at", "submitted_at", "updated_at",
+        ]  # fmt: skip
+        extra_kwargs = {"body": {"max_length": services.MAX_BODY_CHARS}, "url": {"max_length": 2000}}
+
+    def get_file_url(self, evidence: Evidence) -> str | None:
+        if not evidence.file:
+            return None
+        request = self.context.get("request")
+        path = f"/evidence/{evidence.pk}/file/"
+        return request.build_absolute_uri(path) if request else path
+
+
+class DecisionSerializer(serializers.Serializer[Any]):
+    decision = serializers.ChoiceField(choices=Review.Decision.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_BODY_CHARS)
+    rubric = serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=5), required=False)
+
+
+class EvidenceFilter(filters.FilterSet):
+    competency = filters.CharFilter(field_name="competency__slug")
+    min_age_days = filters.NumberFilter(method="filter_min_age", label="Submitted at least this many days ago")
+    scope = filters.ChoiceFilter(
+        choices=[("mine", "My own evidence"), ("queue", "Evidence I review")], method="filter_scope"
+    )
+
+    class Meta:
+        model = Evidence
+        fields = ["claim", "kind", "status", "learner"]
+
+    def filter_min_age(self, queryset: Any, name: str, value: Any) -> Any:
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        return queryset.filter(submitted_at__lte=timezone.now() - timedelta(days=int(value)))
+
+    def filter_scope(self, queryset: Any, name: str, value: str) -> Any:
+        user = self.request.user
+        if value == "mine":
+            return queryset.filter(learner=user)
+        return queryset.filter(competency__mentors=user).exclude(learner=user).order_by("submitted_at", "pk")
+
+
+class EvidenceViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Evidence]
+):
+    """Evidence you own, or review as a mentor of its competency; admins see all."""
+
+    serializer_class = EvidenceSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    filterset_class = EvidenceFilter
+
+    def get_queryset(self) -> Any:
+        return selectors.evidence_visible_to(self.request.user).prefetch_related("reviews__reviewer").order_by("-pk")
+
+    def perform_create(self, serializer: Any) -> None:
+        data = serializer.validated_data
+        content = services.EvidenceInput(
+            kind=data["kind"], body=data.get("body", ""), url=data.get("url", ""), file=data.get("file")
+        )
+        try:
+            serializer.instance = services.evidence_create(
+                learner=self.request.user, claim=data["claim"], data=content, submit=not data.get("draft")
+            )
+        except EvidenceError as error:
+            raise DomainError(error) from error
+
+    def _transition(self, service: Any) -> Response:
+        evidence = self.get_object()
+        try:
+            service(evidence=evidence, learner=self.request.user)
+        except EvidenceError as error:
+            raise DomainError(error) from error
+        return Response(self.get_serializer(evidence).data)
+
+    @extend_schema(request=None, responses=EvidenceSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str) -> Response:
+        return self._transition(services.evidence_submit)
+
+    @extend_schema(request=None, responses=EvidenceSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        return self._transition(services.evidence_withdraw)
+
+    @extend_schema(request=DecisionSerializer, responses={201: ReviewSerializer})
+    @action(detail=True, methods=["get", "post"], serializer_class=DecisionSerializer)
+    def reviews(self, request: Request, pk: str) -> Response:
+        evidence = self.get_object()
+        if request.method == "GET":
+            return Response(ReviewSerializer(evidence.reviews.select_related("reviewer"), many=True).data)
+        decision = DecisionSerializer(data=request.data)
+        decision.is_valid(raise_exception=True)
+        try:
+            review = services.review_record(evidence=evidence, reviewer=request.user, **decision.validated_data)
+        except EvidenceError as error:
+            raise DomainError(error) from error
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+class MyStandingSerializer(StandingSerializer):
+    competency = serializers.CharField()
+    title = serializers.CharField()
+
+
+@extend_schema(
+    responses=MyStandingSerializer(many=True),
+    parameters=[OpenApiParameter("competency", str, description="Only this competency (slug)")],
+)
+@api_view(["GET"])
+@permission_classes([permissions.IsAuthenticated])
+def my_standing(request: Request) -> Response:
+    """The caller's standing per published competency, derived from their evidence."""
+    competencies = list(Competency.objects.filter(status=Competency.Status.PUBLISHED).order_by("title"))
+    if request.query_params.get("competency"):
+        competencies = [get_object_or_404(Competency, slug=request.query_params["competency"])]
+    standings = standing_by_competency(user=request.user, competencies=competencies)
+    rows = []
+    for competency in competencies:
+        row = StandingSerializer(standings[competency.pk]).data
+        rows.append({"competency": competency.slug, "title": competency.title, **row})
+    return Response(rows)

@@ -1,0 +1,241 @@
+"""Pages of the learner → mentor loop. Thin: parse with a form, call one service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from evidence import selectors, services
+from evidence.forms import EvidenceForm, QueueFilterForm, ReviewForm
+from evidence.models import Evidence, EvidenceError, Kind, Notification
+from evidence.notebooks import NotebookError, notebook_parse, notebook_render
+from tracker.models import Claim, Competency
+from tracker.standing import standing_by_competency, standings_for_learners
+
+
+def _visible_evidence(request: HttpRequest, pk: int) -> Evidence:
+    # Someone else's evidence is a 404, not a 403: its existence is not disclosed.
+    return get_object_or_404(selectors.evidence_visible_to(request.user), pk=pk)
+
+
+def _error(request: HttpRequest, error: EvidenceError) -> None:
+    messages.error(request, error.message)
+
+
+@login_required
+def evidence_new(request: HttpRequest, claim_id: int) -> HttpResponse:
+    claim = get_object_or_404(Claim.objects.select_related("competency"), pk=claim_id, is_active=True)
+    form = EvidenceForm(request.POST or None, request.FILES or None, claim=claim)
+    if request.method == "POST" and form.is_valid():
+        try:
+            evidence = services.evidence_create(
+                learner=request.user, claim=claim, data=form.to_input(), submit="draft" not in request.POST
+            )
+        except EvidenceError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Saved as a draft." if evidence.status == "draft" else "Submitted for review.")
+            return redirect(evidence)
+    return _render_form(request, form, claim, title="New evidence")
+
+
+def _render_form(request: HttpRequest, form: EvidenceForm, claim: Claim, **context: Any) -> HttpResponse:
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "evidence/evidence_form.html", {"form": form, "claim": claim, **context}, status=status)
+
+
+@login_required
+def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = _visible_evidence(request, pk)
+    if evidence.learner_id != request.user.pk or evidence.status != "draft":
+        messages.error(request, "Only your own drafts can be edited.")
+        return redirect(evidence)
+    initial = {"kind": evidence.kind, "body": evidence.body, "url": evidence.url, "has_file": bool(evidence.file)}
+    form = EvidenceForm(
+        request.POST or None, request.FILES or None, claim=evidence.claim, fixed_kind=evidence.kind, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.evidence_update_draft(evidence=evidence, learner=request.user, data=form.to_input())
+            if "draft" not in request.POST:
+                services.evidence_submit(evidence=evidence, learner=request.user)
+        except EvidenceError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect(evidence)
+    return _render_form(request, form, evidence.claim, title="Edit draft", evidence=evidence)
+
+
+@login_required
+def evidence_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = _visible_evidence(request, pk)
+    initial = {"kind": evidence.kind, "body": evidence.body, "url": evidence.url}
+    form = EvidenceForm(request.POST or None, request.FILES or None, claim=evidence.claim, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = services.evidence_resubmit(evidence=evidence, learner=request.user, data=form.to_input())
+        except EvidenceError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"Version {new.version} submitted for review.")
+            return redirect(new)
+    return _render_form(
+        request, form, evidence.claim, title=f"Resubmit (version {evidence.version + 1})", evidence=evidence
+    )
+
+
+def _content_html(evidence: Evidence) -> str:
+    if evidence.kind != Kind.NOTEBOOK or not evidence.file:
+        return ""
+    try:
+        with evidence.file.open("rb") as handle:
+            return notebook_render(notebook_parse(handle.read()))
+    except (NotebookError, OSError):
+        return '<p class="muted">This notebook can no longer be displayed; download it instead.</p>'
+
+
+@login_required
+def evidence_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = _visible_evidence(request, pk)
+    user = request.user
+    can_review = evidence.learner_id != user.pk and user.mentors(evidence.competency) and evidence.can_be_reviewed()
+    context = {
+        "evidence": evidence,
+        "reviews": evidence.reviews.select_related("reviewer"),
+        "history": selectors.evidence_history(evidence),
+        "is_owner": evidence.learner_id == user.pk,
+        "review_form": ReviewForm(claim=evidence.claim) if can_review else None,
+        "notebook_html": mark_safe(_content_html(evidence)),  # noqa: S308 - escaped/sanitised by notebook_render
+    }
+    return render(request, "evidence/evidence_detail.html", context)
+
+
+@login_required
+@require_POST
+def evidence_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    evidence = _visible_evidence(request, pk)
+    actions = {"submit": services.evidence_submit, "withdraw": services.evidence_withdraw}
+    if action not in actions:
+        raise Http404("Unknown action")
+    service = actions[action]
+    try:
+        service(evidence=evidence, learner=request.user)
+        messages.success(request, "Submitted for review." if action == "submit" else "Withdrawn.")
+    except EvidenceError as error:
+        _error(request, error)
+    return redirect(evidence)
+
+
+@login_required
+@require_POST
+def review_create(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = _visible_evidence(request, pk)
+    form = ReviewForm(request.POST, claim=evidence.claim)
+    if not form.is_valid():
+        messages.error(request, "Choose a decision; scores are whole numbers from 1 to 5.")
+        return redirect(evidence)
+    try:
+        services.review_record(
+            evidence=evidence,
+            reviewer=request.user,
+            decision=form.cleaned_data["decision"],
+            comment=form.cleaned_data["comment"],
+            rubric=form.rubric(),
+        )
+        messages.success(request, "Decision recorded; the learner has been notified.")
+    except EvidenceError as error:
+        _error(request, error)
+    return redirect(evidence)
+
+
+@login_required
+def evidence_file(request: HttpRequest, pk: int) -> FileResponse:
+    evidence = _visible_evidence(request, pk)
+    if not evidence.file:
+        raise Http404("No file")
+    # Always a download, never rendered inline: an uploaded .html or .svg must not run as our page.
+    response = FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.file_name)
+    response["Content-Type"] = "application/octet-stream"
+    return response
+
+
+@login_required
+def my_evidence(request: HttpRequest) -> HttpResponse:
+    evidence = Evidence.objects.filter(learner=request.user).select_related("claim", "competency")
+    return render(request, "evidence/my_evidence.html", {"evidence_list": evidence[:500]})
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    competencies = list(
+        Competency.objects.filter(status=Competency.Status.PUBLISHED).prefetch_related(
+            Prefetch("claims", queryset=Claim.objects.filter(is_active=True), to_attr="active_claim_list")
+        )
+    )
+    standings = standing_by_competency(user=request.user, competencies=competencies)
+    rows = [(c, standings[c.pk], _next_step(c, standings[c.pk])) for c in competencies]
+    return render(request, "evidence/dashboard.html", {"rows": rows})
+
+
+def _next_step(competency: Competency, standing: Any) -> tuple[str, Claim | None]:
+    """The one thing to do next on a competency, for the dashboard."""
+    claims = competency.active_claim_list  # type: ignore[attr-defined]
+    for wanted, text in (("changes_requested", "Resubmit"), ("draft", "Finish your draft")):
+        for claim in claims:
+            if standing.claim_status.get(claim.pk) == wanted:
+                return text, claim
+    for claim in claims:
+        if claim.required and standing.claim_status.get(claim.pk) in (None, "withdrawn", "rejected", "failed"):
+            return "Prove", claim
+    if standing.status == "awaiting_review":
+        return "Wait for your mentor's review", None
+    return ("Done: proficient", None) if standing.status == "proficient" else ("Add optional evidence", None)
+
+
+@login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    mentor = request.user
+    competencies = list(selectors.mentored_competencies(mentor).prefetch_related("claims"))
+    if not competencies:
+        raise Http404("You do not mentor any competency.")
+    form = QueueFilterForm(request.GET or None, competencies=competencies, learners=list(selectors.learners_of(mentor)))
+    filters = selectors.QueueFilters(
+        **{k: v for k, v in (form.cleaned_data if form.is_valid() else {}).items() if v not in (None, "")}
+    )
+    queue = list(selectors.review_queue(mentor=mentor, filters=filters)[:200])
+    counts = selectors.review_queue_counts(mentor=mentor)
+    return render(request, "evidence/review_queue.html", {"form": form, "queue": queue, "counts": counts})
+
+
+@login_required
+def mentor_learners(request: HttpRequest) -> HttpResponse:
+    competencies = list(selectors.mentored_competencies(request.user))
+    if not competencies:
+        raise Http404("You do not mentor any competency.")
+    learners = list(selectors.learners_of(request.user))
+    standings = standings_for_learners(learner_ids=[u.pk for u in learners], competencies=competencies)
+    rows = [(u, [standings[(u.pk, c.pk)] for c in competencies]) for u in learners]
+    return render(request, "evidence/mentor_learners.html", {"competencies": competencies, "rows": rows})
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        services.notifications_mark_read(user=request.user)
+        return redirect("notifications")
+    items = Notification.objects.filter(recipient=request.user).select_related("evidence")[:200]
+    return render(request, "evidence/notifications.html", {"items": items})
+
+
+@login_required
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
+    services.notifications_mark_read(user=request.user, ids=[notification.pk])
+    return redirect(notification.get_absolute_url())
