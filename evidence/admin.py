@@ -14,7 +14,8 @@ class ReviewInline(admin.TabularInline[Review, Evidence]):
     model = Review
     extra = 0
     can_delete = False
-    fields = readonly_fields = ["created_at", "reviewer", "decision", "comment", "rubric"]
+    fields = ("created_at", "reviewer", "decision", "comment", "rubric")
+    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -28,7 +29,7 @@ class EvidenceAdmin(admin.ModelAdmin[Evidence]):
     list_select_related = ["learner", "competency", "claim"]
     inlines = [ReviewInline]
     # Evidence is what the learner sent: the admin inspects it, the services change its state.
-    readonly_fields = [f.name for f in Evidence._meta.concrete_fields]
+    readonly_fields = tuple(f.name for f in Evidence._meta.concrete_fields)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

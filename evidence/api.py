@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,8 +16,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from evidence import selectors, services
+from evidence.downloads import evidence_file_response
 from evidence.models import Evidence, EvidenceError, Kind, Review
-from tracker.models import Claim, Competency
+from tracker.models import Claim, Competency, User
 from tracker.serializers import StandingSerializer
 from tracker.standing import standing_by_competency
 
@@ -40,7 +42,9 @@ class ReviewSerializer(serializers.ModelSerializer[Review]):
 
 class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
     learner = serializers.CharField(source="learner.username", read_only=True)
-    competency = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    competency: serializers.SlugRelatedField[Competency] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     claim = serializers.PrimaryKeyRelatedField(queryset=Claim.objects.filter(is_active=True))
     kind = serializers.ChoiceField(choices=Kind.choices)
     file = serializers.FileField(write_only=True, required=False)
@@ -65,7 +69,7 @@ class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
         if not evidence.file:
             return None
         request = self.context.get("request")
-        path = f"/evidence/{evidence.pk}/file/"
+        path = f"/api/evidence/{evidence.pk}/file/"
         return request.build_absolute_uri(path) if request else path
 
 
@@ -120,10 +124,15 @@ class EvidenceViewSet(
         )
         try:
             serializer.instance = services.evidence_create(
-                learner=self.request.user, claim=data["claim"], data=content, submit=not data.get("draft")
+                learner=self._user(), claim=data["claim"], data=content, submit=not data.get("draft")
             )
         except EvidenceError as error:
             raise DomainError(error) from error
+
+    def _user(self) -> User:
+        user = self.request.user
+        assert isinstance(user, User)  # IsAuthenticated ran first
+        return user
 
     def _transition(self, service: Any) -> Response:
         evidence = self.get_object()
@@ -143,6 +152,12 @@ class EvidenceViewSet(
     def withdraw(self, request: Request, pk: str) -> Response:
         return self._transition(services.evidence_withdraw)
 
+    @extend_schema(request=None, responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, methods=["get"], url_path="file")
+    def file(self, request: Request, pk: str) -> FileResponse:
+        """The uploaded file, always as a download."""
+        return evidence_file_response(self.get_object())
+
     @extend_schema(request=DecisionSerializer, responses={201: ReviewSerializer})
     @action(detail=True, methods=["get", "post"], serializer_class=DecisionSerializer)
     def reviews(self, request: Request, pk: str) -> Response:
@@ -152,7 +167,7 @@ class EvidenceViewSet(
         decision = DecisionSerializer(data=request.data)
         decision.is_valid(raise_exception=True)
         try:
-            review = services.review_record(evidence=evidence, reviewer=request.user, **decision.validated_data)
+            review = services.review_record(evidence=evidence, reviewer=self._user(), **decision.validated_data)
         except EvidenceError as error:
             raise DomainError(error) from error
         return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)

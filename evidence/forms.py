@@ -8,15 +8,23 @@ from evidence.models import Kind, Review
 from evidence.services import MAX_BODY_CHARS, EvidenceInput
 from tracker.models import Claim
 
+
+class ChoicesMixin(forms.Form):
+    def _choice_field(self, name: str) -> forms.ChoiceField:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        return field
+
+
 KIND_FIELDS = {Kind.WRITTEN: "body", Kind.LINK: "url", Kind.FILE: "file", Kind.NOTEBOOK: "file"}
 
 
-class EvidenceForm(forms.Form):
+class EvidenceForm(ChoicesMixin):
     """The learner's evidence for one claim; only the kinds the claim allows are offered."""
 
     kind = forms.ChoiceField(widget=forms.RadioSelect, label="Kind of evidence")
     body = forms.CharField(
-        label="Written answer",
+        label="Your answer",
         required=False,
         strip=True,
         max_length=MAX_BODY_CHARS,
@@ -33,9 +41,12 @@ class EvidenceForm(forms.Form):
     def __init__(self, *args: Any, claim: Claim, fixed_kind: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         kinds = [fixed_kind] if fixed_kind else [k for k in claim.evidence_kinds if k in KIND_FIELDS]
-        self.fields["kind"].choices = [(k, Kind(k).label) for k in kinds]
+        self._choice_field("kind").choices = [(k, Kind(k).label) for k in kinds]
         if len(kinds) == 1:
             self.fields["kind"].initial = kinds[0]
+        # Only the inputs this claim can use: no file field where files prove nothing.
+        for name in {"body", "url", "file"} - {KIND_FIELDS[Kind(k)] for k in kinds}:
+            del self.fields[name]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -82,7 +93,7 @@ class ReviewForm(forms.Form):
         }
 
 
-class QueueFilterForm(forms.Form):
+class QueueFilterForm(ChoicesMixin):
     competency = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     claim = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Kind.choices])
@@ -91,7 +102,7 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args: Any, competencies: list[Any], learners: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["competency"].choices = [("", "Any competency"), *((c.pk, c.title) for c in competencies)]
+        self._choice_field("competency").choices = [("", "Any competency"), *((c.pk, c.title) for c in competencies)]
         claims = [(cl.pk, f"{c.title} · {cl.order}. {cl.text[:50]}") for c in competencies for cl in c.claims.all()]
-        self.fields["claim"].choices = [("", "Any claim"), *claims]
-        self.fields["learner"].choices = [("", "Any learner"), *((u.pk, u.username) for u in learners)]
+        self._choice_field("claim").choices = [("", "Any claim"), *claims]
+        self._choice_field("learner").choices = [("", "Any learner"), *((u.pk, u.username) for u in learners)]

@@ -172,4 +172,4 @@ class Notification(models.Model):
         return self.message
 
     def get_absolute_url(self) -> str:
-        return self.evidence.get_absolute_url() if self.evidence_id else reverse("notifications")
+        return self.evidence.get_absolute_url() if self.evidence is not None else reverse("notifications")

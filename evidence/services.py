@@ -271,13 +271,22 @@ def _clean_rubric(evidence: Evidence, rubric: dict[str, Any] | None) -> dict[str
 
 def _notify_mentors(evidence: Evidence) -> None:
     mentors = list(evidence.competency.mentors.exclude(pk=evidence.learner_id))
-    message = f"{evidence.learner} submitted {evidence.get_kind_display().lower()} for {evidence.competency}."
+    what = evidence.get_kind_display().lower()
+    message = f"{evidence.learner} submitted {what} for {evidence.competency}, claim {evidence.claim.order}."
     _notify(mentors, message, evidence)
 
 
+DECISION_WORDS = {"approve": "approved", "request_changes": "requested changes to", "reject": "rejected"}
+
+
 def _notify_learner(evidence: Evidence, review: Review) -> None:
-    message = f"{review.reviewer}: {review.get_decision_display().lower()} — your evidence for {evidence.competency}."
+    verb = DECISION_WORDS[review.decision]
+    message = f"{review.reviewer} {verb} your evidence for {evidence.competency}, claim {evidence.claim.order}."
     _notify([evidence.learner], message, evidence)
+    # The "submitted" notice has been dealt with: it no longer counts in the reviewer's bell.
+    Notification.objects.filter(recipient=review.reviewer, evidence=evidence, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
 
 
 def _notify(recipients: list[User], message: str, evidence: Evidence) -> None:

@@ -13,11 +13,13 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from evidence import selectors, services
+from evidence.downloads import evidence_file_response
 from evidence.forms import EvidenceForm, QueueFilterForm, ReviewForm
 from evidence.models import Evidence, EvidenceError, Kind, Notification
 from evidence.notebooks import NotebookError, notebook_parse, notebook_render
 from tracker.models import Claim, Competency
 from tracker.standing import standing_by_competency, standings_for_learners
+from tracker.types import AuthenticatedHttpRequest
 
 
 def _visible_evidence(request: HttpRequest, pk: int) -> Evidence:
@@ -30,7 +32,7 @@ def _error(request: HttpRequest, error: EvidenceError) -> None:
 
 
 @login_required
-def evidence_new(request: HttpRequest, claim_id: int) -> HttpResponse:
+def evidence_new(request: AuthenticatedHttpRequest, claim_id: int) -> HttpResponse:
     claim = get_object_or_404(Claim.objects.select_related("competency"), pk=claim_id, is_active=True)
     form = EvidenceForm(request.POST or None, request.FILES or None, claim=claim)
     if request.method == "POST" and form.is_valid():
@@ -52,7 +54,7 @@ def _render_form(request: HttpRequest, form: EvidenceForm, claim: Claim, **conte
 
 
 @login_required
-def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _visible_evidence(request, pk)
     if evidence.learner_id != request.user.pk or evidence.status != "draft":
         messages.error(request, "Only your own drafts can be edited.")
@@ -74,7 +76,7 @@ def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def evidence_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_resubmit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _visible_evidence(request, pk)
     initial = {"kind": evidence.kind, "body": evidence.body, "url": evidence.url}
     form = EvidenceForm(request.POST or None, request.FILES or None, claim=evidence.claim, initial=initial)
@@ -102,24 +104,33 @@ def _content_html(evidence: Evidence) -> str:
 
 
 @login_required
-def evidence_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _visible_evidence(request, pk)
+    return _render_detail(request, evidence, review_form=None)
+
+
+def _render_detail(
+    request: AuthenticatedHttpRequest, evidence: Evidence, review_form: ReviewForm | None
+) -> HttpResponse:
     user = request.user
     can_review = evidence.learner_id != user.pk and user.mentors(evidence.competency) and evidence.can_be_reviewed()
+    if can_review and review_form is None:
+        review_form = ReviewForm(claim=evidence.claim)
     context = {
         "evidence": evidence,
         "reviews": evidence.reviews.select_related("reviewer"),
         "history": selectors.evidence_history(evidence),
         "is_owner": evidence.learner_id == user.pk,
-        "review_form": ReviewForm(claim=evidence.claim) if can_review else None,
+        "review_form": review_form if can_review else None,
         "notebook_html": mark_safe(_content_html(evidence)),  # noqa: S308 - escaped/sanitised by notebook_render
     }
-    return render(request, "evidence/evidence_detail.html", context)
+    status = 400 if review_form is not None and review_form.errors else 200
+    return render(request, "evidence/evidence_detail.html", context, status=status)
 
 
 @login_required
 @require_POST
-def evidence_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def evidence_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     evidence = _visible_evidence(request, pk)
     actions = {"submit": services.evidence_submit, "withdraw": services.evidence_withdraw}
     if action not in actions:
@@ -135,46 +146,44 @@ def evidence_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def review_create(request: HttpRequest, pk: int) -> HttpResponse:
+def review_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _visible_evidence(request, pk)
     form = ReviewForm(request.POST, claim=evidence.claim)
-    if not form.is_valid():
-        messages.error(request, "Choose a decision; scores are whole numbers from 1 to 5.")
-        return redirect(evidence)
-    try:
-        services.review_record(
-            evidence=evidence,
-            reviewer=request.user,
-            decision=form.cleaned_data["decision"],
-            comment=form.cleaned_data["comment"],
-            rubric=form.rubric(),
-        )
-        messages.success(request, "Decision recorded; the learner has been notified.")
-    except EvidenceError as error:
-        _error(request, error)
-    return redirect(evidence)
+    if form.is_valid():
+        try:
+            services.review_record(
+                evidence=evidence,
+                reviewer=request.user,
+                decision=form.cleaned_data["decision"],
+                comment=form.cleaned_data["comment"],
+                rubric=form.rubric(),
+            )
+        except EvidenceError as error:
+            if error.status == 403:
+                _error(request, error)
+                return redirect(evidence)
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Decision recorded; the learner has been notified.")
+            return redirect(evidence)
+    # The mentor's comment and scores stay in the form, with the reason it was refused.
+    return _render_detail(request, evidence, review_form=form)
 
 
 @login_required
-def evidence_file(request: HttpRequest, pk: int) -> FileResponse:
-    evidence = _visible_evidence(request, pk)
-    if not evidence.file:
-        raise Http404("No file")
-    # Always a download, never rendered inline: an uploaded .html or .svg must not run as our page.
-    response = FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.file_name)
-    response["Content-Type"] = "application/octet-stream"
-    return response
+def evidence_file(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
+    return evidence_file_response(_visible_evidence(request, pk))
 
 
 @login_required
-def my_evidence(request: HttpRequest) -> HttpResponse:
+def my_evidence(request: AuthenticatedHttpRequest) -> HttpResponse:
     evidence = Evidence.objects.filter(learner=request.user).select_related("claim", "competency")
     return render(request, "evidence/my_evidence.html", {"evidence_list": evidence[:500]})
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    competencies = list(
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
+    competencies: list[Competency] = list(
         Competency.objects.filter(status=Competency.Status.PUBLISHED).prefetch_related(
             Prefetch("claims", queryset=Claim.objects.filter(is_active=True), to_attr="active_claim_list")
         )
@@ -200,7 +209,7 @@ def _next_step(competency: Competency, standing: Any) -> tuple[str, Claim | None
 
 
 @login_required
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     mentor = request.user
     competencies = list(selectors.mentored_competencies(mentor).prefetch_related("claims"))
     if not competencies:
@@ -215,7 +224,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def mentor_learners(request: HttpRequest) -> HttpResponse:
+def mentor_learners(request: AuthenticatedHttpRequest) -> HttpResponse:
     competencies = list(selectors.mentored_competencies(request.user))
     if not competencies:
         raise Http404("You do not mentor any competency.")
@@ -226,7 +235,7 @@ def mentor_learners(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def notifications(request: HttpRequest) -> HttpResponse:
+def notifications(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         services.notifications_mark_read(user=request.user)
         return redirect("notifications")
@@ -235,7 +244,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_open(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
     services.notifications_mark_read(user=request.user, ids=[notification.pk])
     return redirect(notification.get_absolute_url())

@@ -7,6 +7,7 @@ another competency), Admin (admin role).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -75,3 +76,9 @@ def dana(db: None) -> User:
 @pytest.fixture
 def admin_user(db: None) -> User:
     return make_user("root", "admin")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    # PBKDF2's deliberate slowness costs ~0.3 s per user; tests create hundreds.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -71,7 +71,7 @@ def standings_for_learners(
         competency_id__in=competency_ids, required=True, is_active=True
     ).values_list("pk", "competency_id"):
         required[competency_id].add(claim_id)
-    rows: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
+    rows: dict[tuple[int, int], list[Any]] = defaultdict(list)
     evidence = Evidence.objects.filter(learner_id__in=learner_ids, competency_id__in=competency_ids)
     for row in evidence.order_by("-created_at", "-pk").values("learner_id", "competency_id", "claim_id", "status"):
         rows[(row["learner_id"], row["competency_id"])].append(row)
