@@ -50,6 +50,10 @@ class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
     file = serializers.FileField(write_only=True, required=False)
     file_url = serializers.SerializerMethodField()
     draft = serializers.BooleanField(write_only=True, default=False, help_text="Save without submitting.")
+    task = serializers.CharField(
+        write_only=True, required=False, help_text="Training only: the task spec's slug (default: the claim's task)."
+    )
+    run = serializers.SerializerMethodField(help_text="Training only: the id of the run at /api/runs/<id>/.")
     reviews = ReviewSerializer(many=True, read_only=True)
 
     class Meta:
@@ -57,13 +61,17 @@ class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
         fields = [
             "id", "learner", "competency", "claim", "kind", "status", "body", "url", "file", "file_url",
             "file_name", "file_size", "file_sha256", "claim_text", "claim_version", "version", "previous",
-            "created_at", "submitted_at", "updated_at", "draft", "reviews",
+            "created_at", "submitted_at", "updated_at", "draft", "task", "run", "reviews",
         ]  # fmt: skip
         read_only_fields = [
             "status", "file_name", "file_size", "file_sha256", "claim_text", "claim_version", "version",
             "previous", "created_at", "submitted_at", "updated_at",
         ]  # fmt: skip
         extra_kwargs = {"body": {"max_length": services.MAX_BODY_CHARS}, "url": {"max_length": 2000}}
+
+    def get_run(self, evidence: Evidence) -> int | None:
+        run = getattr(evidence, "run", None)
+        return run.pk if run is not None else None
 
     def get_file_url(self, evidence: Evidence) -> str | None:
         if not evidence.file:
@@ -115,7 +123,8 @@ class EvidenceViewSet(
     filterset_class = EvidenceFilter
 
     def get_queryset(self) -> Any:
-        return selectors.evidence_visible_to(self.request.user).prefetch_related("reviews__reviewer").order_by("-pk")
+        visible = selectors.evidence_visible_to(self.request.user).select_related("run")
+        return visible.prefetch_related("reviews__reviewer").order_by("-pk")
 
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
@@ -123,9 +132,16 @@ class EvidenceViewSet(
             kind=data["kind"], body=data.get("body", ""), url=data.get("url", ""), file=data.get("file")
         )
         try:
-            serializer.instance = services.evidence_create(
-                learner=self._user(), claim=data["claim"], data=content, submit=not data.get("draft")
-            )
+            if data["kind"] == Kind.TRAINING and data.get("file") is not None:
+                from trainer.services import training_submit
+
+                serializer.instance = training_submit(
+                    learner=self._user(), claim=data["claim"], upload=data["file"], task_slug=data.get("task")
+                )
+            else:
+                serializer.instance = services.evidence_create(
+                    learner=self._user(), claim=data["claim"], data=content, submit=not data.get("draft")
+                )
         except EvidenceError as error:
             raise DomainError(error) from error
 

@@ -50,7 +50,8 @@ class Status(models.TextChoices):
 # review supersedes an earlier one, so a decided piece of evidence can be decided again.
 PENDING = {Status.SUBMITTED, Status.TRAINING}
 REVIEWABLE = {Status.SUBMITTED, Status.APPROVED, Status.CHANGES_REQUESTED, Status.REJECTED}
-WITHDRAWABLE = {Status.DRAFT, Status.SUBMITTED, Status.TRAINING}
+# Training evidence is withdrawn by cancelling its run (trainer.services.run_cancel).
+WITHDRAWABLE = {Status.DRAFT, Status.SUBMITTED}
 OPEN = {Status.DRAFT, *PENDING}
 
 

@@ -64,7 +64,7 @@ def _check_content(data: EvidenceInput) -> None:
     elif data.kind == Kind.LINK:
         if not data.url.lower().startswith(("http://", "https://")):
             raise EvidenceError("A link must start with http:// or https://.", status=400)
-    elif data.kind in (Kind.FILE, Kind.NOTEBOOK):
+    elif data.kind in (Kind.FILE, Kind.NOTEBOOK, Kind.TRAINING):
         if data.file is None:
             raise EvidenceError("Choose a file to upload.", status=400)
     else:
@@ -120,6 +120,11 @@ def evidence_create(
     """Create evidence (a draft, or submitted at once). Validates everything before saving anything."""
     _check_claim(claim, data.kind)
     _check_content(data)
+    if data.kind == Kind.TRAINING:
+        from trainer.services import training_submit  # trainer builds on evidence, not the reverse
+
+        assert data.file is not None
+        return training_submit(learner=learner, claim=claim, upload=data.file, previous=previous)
     claim = Claim.objects.select_for_update().get(pk=claim.pk)  # serialises double submits
     _check_no_open_evidence(learner, claim)
     evidence = Evidence(
@@ -138,6 +143,58 @@ def evidence_create(
     if submit:
         evidence_submit(evidence=evidence, learner=learner)
     return evidence
+
+
+@transaction.atomic
+def evidence_create_training(
+    *, learner: User, claim: Claim, upload: UploadedFile, previous: Evidence | None = None
+) -> Evidence:
+    """Evidence for a Keras task, straight into training (the trainer has validated the file)."""
+    _check_claim(claim, Kind.TRAINING)
+    claim = Claim.objects.select_for_update().get(pk=claim.pk)
+    _check_no_open_evidence(learner, claim)
+    upload.seek(0)
+    evidence = Evidence(
+        learner=learner,
+        claim=claim,
+        competency_id=claim.competency_id,
+        kind=Kind.TRAINING,
+        status=Status.TRAINING,
+        submitted_at=timezone.now(),
+        claim_text=claim.text,
+        claim_version=claim.version,
+        previous=previous,
+        version=previous.version + 1 if previous else 1,
+        file_name=uploads.safe_filename(upload.name or "submission"),
+        file_size=upload.size,
+        file_sha256=uploads.file_sha256(upload),
+    )
+    evidence.file.save(evidence.file_name, upload, save=False)
+    evidence.save()
+    return evidence
+
+
+@transaction.atomic
+def evidence_training_finished(*, evidence: Evidence, scored: bool) -> None:
+    """A run ended: scored evidence goes to the mentors with its metrics; a failed run goes back to the learner."""
+    locked = _lock(evidence)
+    if locked.status != Status.TRAINING:
+        return
+    locked.status = Status.SUBMITTED if scored else Status.FAILED
+    locked.save(update_fields=["status", "updated_at"])
+    if scored:
+        _notify_mentors(locked)
+    else:
+        message = f"Your training run for {locked.competency}, claim {locked.claim.order}, failed; see why."
+        _notify([locked.learner], message, locked)
+
+
+@transaction.atomic
+def evidence_training_cancelled(*, evidence: Evidence) -> None:
+    locked = _lock(evidence)
+    if locked.status == Status.TRAINING:
+        locked.status = Status.WITHDRAWN
+        locked.save(update_fields=["status", "updated_at"])
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ filesystem broker). `.env.example` lists them all; production sets `DEBUG=0`, `S
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -228,6 +229,35 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Trusted training (trainer/). See README "Training sandbox".
+TRAINER_DATA_DIR = Path(os.environ.get("TRAINER_DATA_DIR", VAR_DIR / "datasets"))
+# "bwrap" (default) or "none" (development only: learner code runs unsandboxed; every page says so).
+TRAINER_SANDBOX = os.environ.get("TRAINER_SANDBOX", "bwrap")
+# Job folders and the sandbox runtime must be reachable by the unprivileged sandbox user, so they
+# live outside the checkout (which may sit under /root); one folder per checkout.
+TRAINER_ROOT = Path(
+    os.environ.get("TRAINER_ROOT", f"/var/tmp/skillproof-{hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8]}")
+)
+TRAINER_RUNTIME_DIR = Path(os.environ.get("TRAINER_RUNTIME_DIR", TRAINER_ROOT / "runtime"))
+TRAINER_PYTHON = os.environ.get("TRAINER_PYTHON", "/usr/bin/python3")
+TRAINER_SANDBOX_USER = os.environ.get("TRAINER_SANDBOX_USER", "skillproof-sandbox")
+TRAINER_POOL_SIZE = envint("TRAINER_POOL_SIZE", 2)
+TRAINER_WARM_MEMORY_MB = envint("TRAINER_WARM_MEMORY_MB", 2048)
+TRAINER_PIDS_MAX = envint("TRAINER_PIDS_MAX", 256)
+TRAINER_FSIZE_MB = envint("TRAINER_FSIZE_MB", 512)
+TRAINER_NOFILE = envint("TRAINER_NOFILE", 1024)
+TRAINER_LOG_TAIL_BYTES = envint("TRAINER_LOG_TAIL_BYTES", 64 * 1024)
+TRAINER_MODEL_MAX_MB = envint("TRAINER_MODEL_MAX_MB", 100)
+TRAINER_HEARTBEAT_STALE_SECONDS = envint("TRAINER_HEARTBEAT_STALE_SECONDS", 120)
+TRAINER_MAX_ATTEMPTS = envint("TRAINER_MAX_ATTEMPTS", 3)
+TRAINER_SUBMISSION_MAX_MB = envint("TRAINER_SUBMISSION_MAX_MB", 20)
+# Queued runs older than this are sent to the broker again (a restarted broker may have lost them).
+TRAINER_REQUEUE_SECONDS = envint("TRAINER_REQUEUE_SECONDS", 300)
+TRAINER_REAP_INTERVAL_SECONDS = envint("TRAINER_REAP_INTERVAL_SECONDS", 30)
+CELERY_BEAT_SCHEDULE = {
+    "reap-training-runs": {"task": "trainer.tasks.reap_runs", "schedule": float(TRAINER_REAP_INTERVAL_SECONDS)},
+}
 
 LOGGING = {
     "version": 1,

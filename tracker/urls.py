@@ -5,9 +5,12 @@ from rest_framework.routers import SimpleRouter
 
 from evidence.api import EvidenceViewSet, my_standing
 from tracker import api, views
+from trainer.api import TaskSpecViewSet, TrainingRunViewSet
 
 router = SimpleRouter()
 router.register("evidence", EvidenceViewSet, basename="api-evidence")
+router.register("tasks", TaskSpecViewSet, basename="api-task")
+router.register("runs", TrainingRunViewSet, basename="api-run")
 
 api_patterns = [
     *router.urls,
@@ -24,6 +27,7 @@ urlpatterns = [
     path("competencies/", views.competency_list, name="competency-list"),
     path("competencies/<slug:slug>/", views.competency_detail, name="competency-detail"),
     path("", include("evidence.urls")),
+    path("", include("trainer.urls")),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

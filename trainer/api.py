@@ -1,0 +1,50 @@
+"""Training API: task specs (public), runs (object-level permissions through their evidence)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from evidence.api import DomainError
+from evidence.models import EvidenceError
+from tracker.models import User
+from trainer import selectors, services
+from trainer.models import TaskSpec, TrainingRun
+from trainer.serializers import TaskSpecSerializer, TrainingRunSerializer
+
+
+class TaskSpecViewSet(viewsets.ReadOnlyModelViewSet[TaskSpec]):
+    """Keras tasks: brief, metric, threshold, budgets, and the `spec` passed to build_model(spec)."""
+
+    serializer_class = TaskSpecSerializer
+    permission_classes = [permissions.AllowAny]
+    lookup_field = "slug"
+
+    def get_queryset(self) -> Any:
+        return selectors.tasks_all_active()
+
+
+class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet[TrainingRun]):
+    """Runs of evidence you may see: status, live progress, trusted metrics."""
+
+    serializer_class = TrainingRunSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self) -> Any:
+        return selectors.runs_visible_to(self.request.user).order_by("-pk")
+
+    @extend_schema(request=None, responses=TrainingRunSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        run = self.get_object()
+        assert isinstance(request.user, User)
+        try:
+            run = services.run_cancel(run=run, user=request.user)
+        except EvidenceError as error:
+            raise DomainError(error) from error
+        return Response(self.get_serializer(run).data)

@@ -1,0 +1,103 @@
+"""What every dataset builder shares: the folder layout, the result record, writing and checksumming files.
+
+A builder writes into `out_dir`:
+
+- `train.npz` with `x` and `y`: copied into the train sandbox;
+- `test_inputs.npz` with `x`: copied into the predict sandbox;
+- `labels/test_labels.npz` with `y`: read only by the trusted scorer. Keeping the labels in their own folder
+  lets the platform copy the sandbox files without ever filtering inside an archive.
+
+Only numpy and the standard library are used here: the worker that scores runs must never import TensorFlow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+TRAIN_FILE = "train.npz"
+TEST_INPUTS_FILE = "test_inputs.npz"
+LABELS_DIR = "labels"
+TEST_LABELS_FILE = f"{LABELS_DIR}/test_labels.npz"
+
+# zipfile stamps each member with the current time, which would make two builds of the same data differ.
+# A fixed stamp (the earliest a zip can hold) keeps the archives, and so the checksum, reproducible.
+_ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+class DatasetUnavailable(Exception):
+    """The source data is not installed; the message says what to install."""
+
+
+@dataclass
+class BuiltDataset:
+    """What a builder reports about the files it wrote; registry.dataset_build stores it on a Dataset row."""
+
+    slug: str
+    version: str
+    title: str
+    source: str
+    licence: str
+    description: str
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def write_npz(path: Path, **arrays: np.ndarray) -> None:
+    """Write arrays to a compressed `.npz`, byte-for-byte reproducible for the same arrays.
+
+    The result is what np.savez_compressed writes (np.load reads it), except that member timestamps are fixed
+    and object arrays are refused, so the file never needs allow_pickle to be read.
+    """
+    if not arrays:
+        raise ValueError("write_npz needs at least one array.")
+    for name, value in arrays.items():
+        _check_plain_array(name, value)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, mode="w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        for name, value in arrays.items():
+            _write_member(archive, f"{name}.npy", value)
+
+
+def _check_plain_array(name: str, value: object) -> None:
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"write_npz: {name} must be a numpy array, not {type(value).__name__}.")
+    if value.dtype.hasobject:
+        raise TypeError(f"write_npz: {name} has an object dtype, which could only be read back with pickle.")
+
+
+def _write_member(archive: zipfile.ZipFile, member: str, value: np.ndarray) -> None:
+    info = zipfile.ZipInfo(member, date_time=_ZIP_DATE_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    # Members may exceed 2 GiB; numpy forces zip64 for the same reason (numpy gh-10776).
+    with archive.open(info, mode="w", force_zip64=True) as handle:
+        np.lib.format.write_array(handle, value, allow_pickle=False)
+
+
+def dataset_file_paths(folder: Path) -> list[Path]:
+    """Every regular file under `folder`, sorted by relative path so the order never depends on the filesystem."""
+    return sorted((p for p in folder.rglob("*") if p.is_file()), key=lambda p: p.relative_to(folder).as_posix())
+
+
+def files_checksum(folder: Path) -> str:
+    """SHA-256 over every file under `folder`: the relative path and the bytes of each, in sorted path order.
+
+    Hashing the path makes a renamed or moved file change the checksum. Each file's bytes go in as their own
+    fixed-length SHA-256, so bytes cannot shift from one file to the next without changing the result.
+    """
+    digest = hashlib.sha256()
+    for path in dataset_file_paths(folder):
+        relative = path.relative_to(folder).as_posix().encode()
+        digest.update(len(relative).to_bytes(8, "big") + relative)
+        with path.open("rb") as handle:
+            digest.update(hashlib.file_digest(handle, "sha256").digest())
+    return digest.hexdigest()
+
+
+def file_sizes(folder: Path) -> dict[str, int]:
+    """Bytes per file under `folder`, keyed by relative path, for a dataset's stats."""
+    return {p.relative_to(folder).as_posix(): p.stat().st_size for p in dataset_file_paths(folder)}

@@ -1,0 +1,120 @@
+"""The datasets the platform can build, and the service that builds them into Dataset rows.
+
+A dataset lives in `<TRAINER_DATA_DIR>/<slug>/<version>/`. Building is idempotent: an intact folder whose
+checksum matches its row is left alone; a missing or tampered one is rebuilt from the source.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+
+from trainer.datasets import fashion_mnist
+from trainer.datasets.base import TEST_INPUTS_FILE, TEST_LABELS_FILE, TRAIN_FILE, BuiltDataset, files_checksum
+from trainer.models import Dataset
+
+logger = logging.getLogger(__name__)
+
+BUILDERS: dict[str, Callable[[Path], BuiltDataset]] = {
+    fashion_mnist.SLUG: fashion_mnist.build,
+    fashion_mnist.TINY_SLUG: fashion_mnist.build_tiny,
+}
+# The version each builder writes. Known before building, so an up-to-date folder is found without building.
+VERSIONS: dict[str, str] = {
+    fashion_mnist.SLUG: fashion_mnist.VERSION,
+    fashion_mnist.TINY_SLUG: fashion_mnist.VERSION,
+}
+
+
+def dataset_folder(*, slug: str, data_dir: Path | None = None) -> Path:
+    """Where the current version of `slug` lives."""
+    if slug not in BUILDERS:
+        raise ValueError(f"Unknown dataset {slug!r}; known: {', '.join(sorted(BUILDERS))}.")
+    return Path(data_dir if data_dir is not None else settings.TRAINER_DATA_DIR) / slug / VERSIONS[slug]
+
+
+def dataset_is_current(*, slug: str, data_dir: Path | None = None) -> bool:
+    """True when the folder exists and matches its row, so dataset_build would do nothing."""
+    folder = dataset_folder(slug=slug, data_dir=data_dir)
+    row = Dataset.objects.filter(slug=slug, version=VERSIONS[slug]).first()
+    return row is not None and row.path == str(folder) and dataset_verify(row)
+
+
+def dataset_build(*, slug: str, data_dir: Path | None = None, force: bool = False) -> Dataset:
+    """Build `slug` unless its folder is intact, and create or update its Dataset row.
+
+    Raises DatasetUnavailable (from the builder) when the source is not installed.
+    """
+    folder = dataset_folder(slug=slug, data_dir=data_dir)
+    if not force and dataset_is_current(slug=slug, data_dir=data_dir):
+        logger.info("Dataset %s is up to date in %s", slug, folder)
+        return Dataset.objects.get(slug=slug, version=VERSIONS[slug])
+    built = _build_atomically(BUILDERS[slug], folder)
+    if (built.slug, built.version) != (slug, VERSIONS[slug]):
+        raise RuntimeError(f"Builder for {slug} {VERSIONS[slug]} reported {built.slug} {built.version}.")
+    dataset, _ = Dataset.objects.update_or_create(
+        slug=slug,
+        version=built.version,
+        defaults={
+            "title": built.title,
+            "source": built.source,
+            "licence": built.licence,
+            "description": built.description,
+            "path": str(folder),
+            "checksum": files_checksum(folder),
+            "stats": built.stats,
+        },
+    )
+    logger.info("Built dataset %s into %s", slug, folder)
+    return dataset
+
+
+def _build_atomically(builder: Callable[[Path], BuiltDataset], folder: Path) -> BuiltDataset:
+    """Build into a temporary sibling, then rename it into place.
+
+    A crash mid-build leaves only a hidden temporary folder, never a half-written dataset at `folder`.
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.building-", dir=folder.parent))
+    # mkdtemp makes the folder private (0700); the dataset must stay readable by the runner's other uids.
+    staging.chmod(0o755)
+    try:
+        built = builder(staging)
+        _replace_folder(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return built
+
+
+def _replace_folder(new: Path, folder: Path) -> None:
+    # rename() cannot replace a non-empty folder, so the old one steps aside first; both renames are atomic.
+    old = None
+    if folder.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
+        os.replace(folder, old / folder.name)
+    os.replace(new, folder)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def dataset_files(dataset: Dataset) -> dict[str, Path]:
+    """The files of a built dataset. `test_labels` is for the trusted scorer only, never for a sandbox."""
+    folder = Path(dataset.path)
+    return {
+        "train": folder / TRAIN_FILE,
+        "test_inputs": folder / TEST_INPUTS_FILE,
+        "test_labels": folder / TEST_LABELS_FILE,
+    }
+
+
+def dataset_verify(dataset: Dataset) -> bool:
+    """True when the files on disk still have the checksum recorded when they were built."""
+    folder = Path(dataset.path)
+    return folder.is_dir() and files_checksum(folder) == dataset.checksum

@@ -1,0 +1,156 @@
+"""Task specs, their datasets, and training runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from evidence.models import Evidence
+from tracker.models import Claim
+
+
+class Dataset(models.Model):
+    """A versioned, checksummed dataset built by `manage.py build_datasets`.
+
+    Files live under TRAINER_DATA_DIR/<slug>/<version>/: `train.npz` (x, y) and `test_inputs.npz`
+    (x) may be copied into a sandbox; `labels/test_labels.npz` (y) never is.
+    """
+
+    slug = models.SlugField(max_length=100)
+    version = models.CharField(max_length=40)
+    title = models.CharField(max_length=200)
+    source = models.CharField(max_length=300, help_text="Where the data comes from (package, generator).")
+    licence = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    path = models.CharField(max_length=500, help_text="Folder holding the files.")
+    checksum = models.CharField(max_length=64, help_text="SHA-256 over the files, in name order.")
+    stats = models.JSONField(default=dict, blank=True, help_text="Sizes, splits, class balance.")
+    built_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        unique_together = [("slug", "version")]
+        ordering = ["slug", "-built_at"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.version})"
+
+
+class TaskSpec(models.Model):
+    """What a learner must build for a claim, how it is scored, and the budgets the platform enforces."""
+
+    class Problem(models.TextChoices):
+        CLASSIFICATION = "classification", "Classification"
+
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=200)
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="task_specs")
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="task_specs")
+    brief = models.TextField(help_text="Markdown shown to the learner.")
+    problem = models.CharField(max_length=30, choices=Problem.choices, default=Problem.CLASSIFICATION)
+    metric = models.CharField(max_length=40, default="accuracy")
+    threshold = models.FloatField(help_text="Pass when the metric is at least this.")
+    spec = models.JSONField(default=dict, help_text="The dict passed to build_model(spec).")
+    max_epochs = models.PositiveIntegerField(default=5)
+    wall_seconds = models.PositiveIntegerField(default=600, help_text="Whole training stage, wall clock.")
+    memory_mb = models.PositiveIntegerField(default=3072)
+    max_params = models.PositiveBigIntegerField(default=2_000_000)
+    allow_evaluate_only = models.BooleanField(default=False, help_text="Accept a trained .keras file.")
+    is_active = models.BooleanField(default=True)
+    # Hidden from the catalogue: fast variants used by tests and health checks.
+    is_tiny = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["claim__order", "slug"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("task-detail", args=[self.slug])
+
+    def learner_spec(self) -> dict[str, Any]:
+        """What build_model(spec) receives: the task's spec plus the budgets it must respect."""
+        return {**self.spec, "epochs": self.max_epochs, "max_params": self.max_params, "metric": self.metric}
+
+
+class TrainingRun(models.Model):
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Scored"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Stage(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        TRAIN = "train", "Training"
+        PREDICT = "predict", "Predicting"
+        SCORE = "score", "Scoring"
+        DONE = "done", "Done"
+
+    evidence = models.OneToOneField(Evidence, on_delete=models.CASCADE, related_name="run")
+    task = models.ForeignKey(TaskSpec, on_delete=models.PROTECT, related_name="runs")
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="runs")
+    source_kind = models.CharField(max_length=20, help_text="py, ipynb or keras")
+    code_sha256 = models.CharField(max_length=64)
+    notices = models.JSONField(default=list, blank=True, help_text="What the platform changed, e.g. dropped ! lines.")
+    status = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED, db_index=True)
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.WAITING)
+    attempt = models.PositiveIntegerField(default=0)
+    worker = models.CharField(max_length=200, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    epoch = models.PositiveIntegerField(default=0)
+    epochs = models.PositiveIntegerField(default=0)
+    history = models.JSONField(default=list, blank=True, help_text="One dict per epoch.")
+    metrics = models.JSONField(default=dict, blank=True, help_text="Trusted: computed by the platform.")
+    passed = models.BooleanField(null=True)
+    environment = models.JSONField(default=dict, blank=True)
+    timings = models.JSONField(default=dict, blank=True, help_text="Seconds per stage.")
+    model_summary = models.TextField(blank=True)
+    param_count = models.PositiveBigIntegerField(null=True, blank=True)
+    log_tail = models.TextField(blank=True)
+    error_kind = models.CharField(max_length=40, blank=True)
+    error_message = models.TextField(blank=True)
+    artifacts_dir = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="Last time a message was sent for it.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} of {self.task} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("run-detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.State.SUCCEEDED, self.State.FAILED, self.State.CANCELLED)
+
+    def queue_position(self) -> int | None:
+        """1 for the next run to start; None once it has started."""
+        if self.status != self.State.QUEUED:
+            return None
+        return TrainingRun.objects.filter(status=self.State.QUEUED, created_at__lte=self.created_at).count()
+
+    def eta_seconds(self) -> float | None:
+        """Seconds left in training, from the mean epoch time so far."""
+        times = [h.get("seconds") for h in self.history if isinstance(h, dict) and h.get("seconds")]
+        if not times or self.stage != self.Stage.TRAIN or not self.epochs:
+            return None
+        return round(sum(times) / len(times) * max(self.epochs - self.epoch, 0), 1)
+
+    def artifact_path(self, name: str) -> str | None:
+        from pathlib import Path
+
+        if not self.artifacts_dir:
+            return None
+        path = Path(settings.MEDIA_ROOT) / self.artifacts_dir / name
+        return str(path) if path.is_file() else None

@@ -1,0 +1,237 @@
+"""The three stages of a run: train (sandbox), predict (a fresh sandbox), score (trusted).
+
+Called by `trainer.services.run_execute` inside the worker. The worker never imports learner
+code or TensorFlow: it copies files in, watches from outside, copies regular files out, and
+scores with numpy against labels that never enter a sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import stat
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trainer.datasets.registry import dataset_files
+from trainer.models import TaskSpec
+from trainer.sandbox.pool import get_pool
+from trainer.sandbox.process import Outcome, Sandbox
+from trainer.scoring import ScoreError, classification_metrics, decide, load_predictions
+
+logger = logging.getLogger(__name__)
+
+MB = 1024 * 1024
+PREDICT_WALL_SECONDS = 180
+# Learner-facing kinds the harness may report. Anything else it claims is ignored: it runs beside
+# learner code, so its word is only used to explain a failure, never to declare a success.
+LEARNER_KINDS = {
+    "syntax_error", "import_error", "missing_build_model", "bad_model", "shape_mismatch", "over_budget",
+    "nan_loss", "out_of_memory", "learner_error", "unsafe_model", "bad_model_file",
+}  # fmt: skip
+TRAIN_OUTPUTS = {
+    "progress.jsonl": 1 * MB, "summary.txt": 1 * MB, "environment.json": 64 * 1024,
+    "architecture.png": 5 * MB, "result.json": 64 * 1024,
+}  # fmt: skip
+PREDICT_OUTPUTS = {
+    "predictions.npy": 200 * MB, "model.json": 64 * 1024, "result.json": 64 * 1024,
+    "summary.txt": 1 * MB, "environment.json": 64 * 1024, "architecture.png": 5 * MB,
+}  # fmt: skip
+
+
+class LearnerFailure(Exception):
+    """The learner's submission failed: the run ends with this kind and message, never retried."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind, self.message = kind, message
+
+
+@dataclass
+class Job:
+    """Everything a run's stages need, prepared by the service from the database."""
+
+    task: TaskSpec
+    source_kind: str  # "py" (notebooks are converted first) or "keras"
+    source: Path  # learner code, or a trained .keras model
+    artifacts: Path  # trusted folder the outputs are copied into
+    on_progress: Callable[[list[dict[str, Any]], str], bool]  # (epoch rows, log tail) -> cancel?
+    timings: dict[str, float] = field(default_factory=dict)
+    log_tail: str = ""
+    peak_memory_mb: float | None = None
+
+
+def run_pipeline(job: Job) -> dict[str, Any]:
+    """Run the stages; return the trusted result, or raise LearnerFailure / PlatformError."""
+    files = dataset_files(job.task.dataset)
+    model_path = job.source
+    if job.source_kind == "py":
+        model_path = _train(job, files)
+    predictions = _predict(job, files, model_path)
+    started = time.monotonic()
+    result = _score(job, files, predictions)
+    job.timings["score"] = round(time.monotonic() - started, 3)
+    return result
+
+
+def _train(job: Job, files: dict[str, Path]) -> Path:
+    started = time.monotonic()
+    sandbox = get_pool().take()
+    job.timings["sandbox_wait"] = round(time.monotonic() - started, 3)
+    try:
+        sandbox.start(
+            mode="train",
+            inputs={"submission.py": job.source, "data/train.npz": files["train"]},
+            spec=job.task.learner_spec(),
+            memory_bytes=job.task.memory_mb * MB,
+        )
+        outcome = sandbox.wait(wall_seconds=job.task.wall_seconds, poll=_progress_poller(sandbox, job))
+        outcome.files = sandbox.collect({**TRAIN_OUTPUTS, "model.keras": _model_cap()}, job.artifacts)
+    finally:
+        sandbox.destroy()
+    job.timings["train"] = outcome.seconds
+    _record(job, outcome, "training")
+    _raise_for_outcome(outcome, stage="training", wall_seconds=job.task.wall_seconds)
+    if "model.keras" not in outcome.files:
+        raise LearnerFailure("no_model", "Training finished but no model was saved (out/model.keras is missing).")
+    return outcome.files["model.keras"]
+
+
+def _predict(job: Job, files: dict[str, Path], model_path: Path) -> Path:
+    sandbox = get_pool().take()
+    spec = {**job.task.learner_spec(), "describe": job.source_kind == "keras"}
+    try:
+        sandbox.start(
+            mode="predict",
+            inputs={"model.keras": model_path, "data/test_inputs.npz": files["test_inputs"]},
+            spec=spec,
+            memory_bytes=job.task.memory_mb * MB,
+        )
+        outcome = sandbox.wait(wall_seconds=PREDICT_WALL_SECONDS, poll=_progress_poller(sandbox, job, rows=False))
+        outcome.files = sandbox.collect(PREDICT_OUTPUTS, job.artifacts / "predict")
+    finally:
+        sandbox.destroy()
+    job.timings["predict"] = outcome.seconds
+    _record(job, outcome, "prediction")
+    _raise_for_outcome(outcome, stage="prediction", wall_seconds=PREDICT_WALL_SECONDS)
+    _check_params(job, outcome.files.get("model.json"))
+    if "predictions.npy" not in outcome.files:
+        raise LearnerFailure("bad_predictions", "The model produced no predictions.")
+    return outcome.files["predictions.npy"]
+
+
+def _score(job: Job, files: dict[str, Path], predictions: Path) -> dict[str, Any]:
+    import numpy as np
+
+    with np.load(files["test_labels"], allow_pickle=False) as data:
+        labels = data["y"]
+    num_classes = int(job.task.spec.get("num_classes", int(labels.max()) + 1))
+    try:
+        pred = load_predictions(predictions, expected_rows=len(labels), num_classes=num_classes)
+    except ScoreError as error:
+        raise LearnerFailure(error.kind, error.message) from error
+    metrics = classification_metrics(pred, labels, num_classes)
+    return {"metrics": metrics, "passed": decide(metrics, job.task.metric, job.task.threshold)}
+
+
+def _raise_for_outcome(outcome: Outcome, *, stage: str, wall_seconds: float) -> None:
+    if outcome.cancelled:
+        raise RunCancelled()
+    if outcome.timed_out:
+        raise LearnerFailure(
+            "timeout", f"The {stage} stage ran past its {wall_seconds:.0f}-second budget and was stopped."
+        )
+    if outcome.oom_killed:
+        raise LearnerFailure("out_of_memory", f"The {stage} stage went over its memory budget and was stopped.")
+    if outcome.exit_code == 0:
+        return
+    reported = _read_result(outcome.files.get("result.json"))
+    if reported.get("error_kind") in LEARNER_KINDS:
+        raise LearnerFailure(str(reported["error_kind"]), str(reported.get("message", ""))[:4000])
+    code = outcome.exit_code
+    how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with status {code}"
+    raise LearnerFailure("crashed", f"The {stage} process {how} before finishing. See the log for details.")
+
+
+def _read_result(path: Path | None) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text()) if path else {}
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _check_params(job: Job, model_json: Path | None) -> None:
+    params = _read_result(model_json).get("params")
+    if isinstance(params, int) and params > job.task.max_params:
+        raise LearnerFailure(
+            "over_budget", f"The model has {params:,} parameters; this task allows {job.task.max_params:,}."
+        )
+
+
+def _record(job: Job, outcome: Outcome, stage: str) -> None:
+    # What the sandbox printed while warming up (TensorFlow's start-up chatter) is not the learner's.
+    log = outcome.log_tail.split("skillproof-harness: ready\n", 1)[-1]
+    dropped = outcome.log_bytes - len(outcome.log_tail.encode())
+    note = f"[{dropped:,} earlier bytes of output not kept]\n" if dropped > 0 else ""
+    job.log_tail = (job.log_tail + f"--- {stage} ---\n{note}{log}")[-65536:]
+    if outcome.peak_memory_bytes:
+        peak = round(outcome.peak_memory_bytes / MB, 1)
+        job.peak_memory_mb = max(job.peak_memory_mb or 0, peak)
+
+
+def _model_cap() -> int:
+    from django.conf import settings
+
+    return int(settings.TRAINER_MODEL_MAX_MB) * MB
+
+
+class RunCancelled(Exception):
+    """The learner (or an admin) cancelled the run while it was running."""
+
+
+def _progress_poller(sandbox: Sandbox, job: Job, rows: bool = True) -> Callable[[], bool]:
+    """Once a second: the epoch lines, read from outside (never following links), and the log tail."""
+    last = {"at": 0.0}
+    prefix = job.log_tail
+
+    def poll() -> bool:
+        now = time.monotonic()
+        if now - last["at"] < 1.0:
+            return False
+        last["at"] = now
+        epochs = read_progress(sandbox.job_dir / "out", limit=MB) if rows else None
+        return job.on_progress(epochs or [], prefix + sandbox.log.text(16384))
+
+    return poll
+
+
+def read_progress(out_dir: Path, *, limit: int) -> list[dict[str, Any]]:
+    """Parse out/progress.jsonl from outside: no link followed (neither out/ nor the file), size-capped."""
+    try:
+        dir_fd = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return []
+    try:
+        fd = os.open("progress.jsonl", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+    except OSError:
+        return []
+    finally:
+        os.close(dir_fd)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return []
+        data = handle.read(limit)
+    rows = []
+    for line in data.decode("utf-8", "replace").splitlines()[:1000]:
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict):
+            rows.append({str(k)[:40]: v for k, v in row.items() if isinstance(v, int | float)})
+    return rows

@@ -1,0 +1,131 @@
+"""Sandbox configuration from settings, and the checks /healthz and the runner share."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+
+from trainer.sandbox.cgroups import CgroupError, cgroup_version
+
+HARNESS_SOURCE = Path(__file__).resolve().parent.parent / "harness" / "harness.py"
+
+
+class SandboxUnavailable(Exception):
+    """The sandbox cannot be set up here; runs fail with this message instead of running unsandboxed."""
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    isolated: bool
+    runtime_dir: Path
+    jobs_dir: Path
+    sandbox_uid: int | None
+    sandbox_gid: int
+    cgroup_version: int
+    warm_memory_bytes: int
+    pids_max: int
+    fsize_bytes: int
+    nofile: int
+    log_tail_bytes: int
+    threads: int
+
+    @property
+    def python(self) -> Path:
+        return self.runtime_dir / "venv" / "bin" / "python"
+
+    @property
+    def harness_path(self) -> Path:
+        return self.runtime_dir / "harness" / "harness.py"
+
+    def launcher_env(self) -> dict[str, str]:
+        """The environment of the launcher chain: nothing of the worker's (no secrets)."""
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+        return env if self.isolated else env | self.sandbox_env()
+
+    def sandbox_env(self) -> dict[str, str]:
+        threads = str(self.threads)
+        return {
+            "PATH": "/usr/bin:/bin",
+            "HOME": "/job" if self.isolated else "/tmp",
+            "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONUNBUFFERED": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "TF_NUM_INTEROP_THREADS": threads,
+            "TF_NUM_INTRAOP_THREADS": threads,
+            "OMP_NUM_THREADS": threads,
+            "MPLCONFIGDIR": "/tmp",
+            "KERAS_HOME": "/tmp/keras",
+        }
+
+
+def _sandbox_user(name: str) -> tuple[int, int]:
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError as error:
+        raise SandboxUnavailable(f"The sandbox user {name!r} does not exist; run `manage.py sandbox_setup`.") from error
+    if entry.pw_uid == 0:
+        raise SandboxUnavailable("The sandbox user must not be root.")
+    return entry.pw_uid, entry.pw_gid
+
+
+@cache
+def sandbox_config() -> SandboxConfig:
+    """Raises SandboxUnavailable with a clear reason when sandboxed runs are impossible here."""
+    isolated = settings.TRAINER_SANDBOX != "none"
+    runtime = Path(settings.TRAINER_RUNTIME_DIR)
+    uid: int | None = None
+    gid, version = 0, 0
+    if isolated:
+        _require_linux_tools()
+        if os.geteuid() != 0:
+            raise SandboxUnavailable(
+                "The worker must start as root to drop each sandbox to an unprivileged user and set cgroup limits."
+            )
+        uid, gid = _sandbox_user(settings.TRAINER_SANDBOX_USER)
+        try:
+            version = cgroup_version()
+        except CgroupError as error:
+            raise SandboxUnavailable(str(error)) from error
+    if not (runtime / "venv" / "bin" / "python").exists() or not (runtime / "harness" / "harness.py").exists():
+        raise SandboxUnavailable(f"The sandbox runtime is not installed in {runtime}; run `manage.py sandbox_setup`.")
+    return SandboxConfig(
+        isolated=isolated,
+        runtime_dir=runtime,
+        jobs_dir=Path(settings.TRAINER_ROOT) / "jobs",
+        sandbox_uid=uid,
+        sandbox_gid=gid,
+        cgroup_version=version,
+        warm_memory_bytes=settings.TRAINER_WARM_MEMORY_MB * 1024 * 1024,
+        pids_max=settings.TRAINER_PIDS_MAX,
+        fsize_bytes=settings.TRAINER_FSIZE_MB * 1024 * 1024,
+        nofile=settings.TRAINER_NOFILE,
+        log_tail_bytes=settings.TRAINER_LOG_TAIL_BYTES,
+        threads=max(1, os.cpu_count() or 1),
+    )
+
+
+def _require_linux_tools() -> None:
+    if not sys.platform.startswith("linux"):
+        raise SandboxUnavailable("The training sandbox needs Linux (bubblewrap, cgroups).")
+    missing = [tool for tool in ("bwrap", "setpriv", "prlimit") if not shutil.which(tool)]
+    if missing:
+        raise SandboxUnavailable(f"Missing {', '.join(missing)}: apt-get install bubblewrap util-linux.")
+
+
+def sandbox_status() -> dict[str, object]:
+    """For /healthz: whether training can run, and why not."""
+    mode = "none (development only: NOT sandboxed)" if settings.TRAINER_SANDBOX == "none" else "bubblewrap"
+    try:
+        config = sandbox_config()
+    except SandboxUnavailable as error:
+        sandbox_config.cache_clear()  # the next check looks again (e.g. after sandbox_setup)
+        return {"ok": False, "mode": mode, "error": str(error)}
+    return {"ok": True, "mode": mode, "cgroup": f"v{config.cgroup_version}" if config.isolated else "none"}

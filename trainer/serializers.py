@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from trainer.models import TaskSpec, TrainingRun
+
+
+class TaskSpecSerializer(serializers.ModelSerializer[TaskSpec]):
+    claim = serializers.PrimaryKeyRelatedField(read_only=True)
+    competency = serializers.CharField(source="claim.competency.slug", read_only=True)
+    dataset = serializers.SerializerMethodField()
+    budget = serializers.SerializerMethodField()
+    spec = serializers.SerializerMethodField()
+    starter_py = serializers.SerializerMethodField()
+    starter_ipynb = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TaskSpec
+        fields = [
+            "slug", "title", "claim", "competency", "brief", "problem", "metric", "threshold", "budget",
+            "spec", "allow_evaluate_only", "dataset", "starter_py", "starter_ipynb",
+        ]  # fmt: skip
+
+    def get_spec(self, task: TaskSpec) -> dict[str, Any]:
+        return task.learner_spec()
+
+    def get_budget(self, task: TaskSpec) -> dict[str, int]:
+        return {
+            "epochs": task.max_epochs, "wall_seconds": task.wall_seconds,
+            "memory_mb": task.memory_mb, "max_params": task.max_params,
+        }  # fmt: skip
+
+    def get_dataset(self, task: TaskSpec) -> dict[str, Any]:
+        d = task.dataset
+        return {"slug": d.slug, "version": d.version, "checksum": d.checksum, "title": d.title, "licence": d.licence}
+
+    def _url(self, name: str, task: TaskSpec) -> str:
+        path = reverse(name, args=[task.slug])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    def get_starter_py(self, task: TaskSpec) -> str:
+        return self._url("task-starter-py", task)
+
+    def get_starter_ipynb(self, task: TaskSpec) -> str:
+        return self._url("task-starter-ipynb", task)
+
+
+class TrainingRunSerializer(serializers.ModelSerializer[TrainingRun]):
+    task = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    evidence = serializers.PrimaryKeyRelatedField(read_only=True)
+    queue_position = serializers.SerializerMethodField()
+    eta_seconds = serializers.SerializerMethodField()
+    dataset = serializers.SerializerMethodField()
+    model_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TrainingRun
+        fields = [
+            "id", "evidence", "task", "status", "stage", "queue_position", "attempt", "worker", "epoch", "epochs",
+            "eta_seconds", "history", "metrics", "passed", "error_kind", "error_message", "environment", "timings",
+            "param_count", "model_summary", "code_sha256", "source_kind", "notices", "dataset", "log_tail",
+            "cancel_requested", "created_at", "started_at", "finished_at", "model_url",
+        ]  # fmt: skip
+
+    def get_queue_position(self, run: TrainingRun) -> int | None:
+        return run.queue_position()
+
+    def get_eta_seconds(self, run: TrainingRun) -> float | None:
+        return run.eta_seconds()
+
+    def get_dataset(self, run: TrainingRun) -> dict[str, str]:
+        return {"slug": run.dataset.slug, "version": run.dataset.version, "checksum": run.dataset.checksum}
+
+    def get_model_url(self, run: TrainingRun) -> str | None:
+        if not run.artifact_path("model.keras"):
+            return None
+        path = reverse("run-artifact", args=[run.pk, "model.keras"])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path

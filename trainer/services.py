@@ -1,0 +1,352 @@
+"""Training runs: submit, execute (in the worker), cancel, reap. Every run state change is here."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from evidence import services as evidence_services
+from evidence.models import Evidence, EvidenceError
+from evidence.notebooks import NotebookError, notebook_code, notebook_parse
+from tracker.models import Claim, User
+from trainer.models import TaskSpec, TrainingRun
+from trainer.pipeline import Job, LearnerFailure, RunCancelled, run_pipeline
+from trainer.sandbox.config import SandboxUnavailable
+from trainer.sandbox.process import PlatformError
+
+logger = logging.getLogger(__name__)
+State = TrainingRun.State
+
+
+class PlatformFault(Exception):
+    """A fault of the platform, retried by the task (never a learner's mistake)."""
+
+
+# --- submit ---------------------------------------------------------------------------------------
+
+
+def task_for_claim(claim: Claim, slug: str | None = None) -> TaskSpec:
+    tasks = TaskSpec.objects.filter(claim=claim, is_active=True).select_related("dataset")
+    task = tasks.filter(slug=slug).first() if slug else tasks.filter(is_tiny=False).first() or tasks.first()
+    if task is None:
+        raise EvidenceError("This claim has no training task" + (f" named {slug!r}." if slug else "."), status=400)
+    return task
+
+
+def _submission_kind(upload: UploadedFile, task: TaskSpec) -> str:
+    name = (upload.name or "").lower()
+    kind = next((k for k in ("py", "ipynb", "keras") if name.endswith(f".{k}")), "")
+    if not kind:
+        accepted = ".py, .ipynb" + (" or a trained .keras model" if task.allow_evaluate_only else "")
+        raise EvidenceError(f"Submit {accepted}.", status=400)
+    if kind == "keras" and not task.allow_evaluate_only:
+        raise EvidenceError("This task trains your code on the server: submit a .py or .ipynb file.", status=400)
+    limit = settings.TRAINER_SUBMISSION_MAX_MB
+    if (upload.size or 0) > limit * 1024 * 1024:
+        raise EvidenceError(f"The file is {upload.size / 1048576:.1f} MB; the limit is {limit} MB.", status=400)
+    return kind
+
+
+def _read_upload(upload: UploadedFile) -> bytes:
+    upload.seek(0)
+    data = upload.read()
+    upload.seek(0)
+    return data
+
+
+def _check_submission(kind: str, data: bytes) -> list[str]:
+    """Validate what can be validated before training; returns notices for the learner."""
+    if kind == "keras":
+        if not data.startswith(b"PK\x03\x04"):
+            raise EvidenceError("This is not a .keras model file (a .keras file is a zip archive).", status=400)
+        return []
+    if kind == "ipynb":
+        try:
+            _code, notices = notebook_code(notebook_parse(data))
+        except NotebookError as error:
+            raise EvidenceError(error.message, status=400) from error
+        return notices
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise EvidenceError("The .py file is not UTF-8 text.", status=400) from error
+    if b"\x00" in data:
+        raise EvidenceError("The .py file contains NUL bytes; it is not Python source.", status=400)
+    return []
+
+
+@transaction.atomic
+def training_submit(
+    *, learner: User, claim: Claim, upload: UploadedFile, task_slug: str | None = None, previous: Evidence | None = None
+) -> Evidence:
+    """Evidence and its TrainingRun in one transaction; the worker is told once both are committed."""
+    task = task_for_claim(claim, task_slug)
+    kind = _submission_kind(upload, task)
+    data = _read_upload(upload)
+    notices = _check_submission(kind, data)
+    evidence = evidence_services.evidence_create_training(
+        learner=learner, claim=claim, upload=upload, previous=previous
+    )
+    run = TrainingRun.objects.create(
+        evidence=evidence,
+        task=task,
+        dataset=task.dataset,
+        source_kind=kind,
+        code_sha256=hashlib.sha256(data).hexdigest(),
+        notices=notices,
+        epochs=task.max_epochs if kind != "keras" else 0,
+    )
+    transaction.on_commit(lambda: run_enqueue(run_id=run.pk))
+    return evidence
+
+
+def run_enqueue(*, run_id: int) -> None:
+    from trainer.tasks import train_run
+
+    TrainingRun.objects.filter(pk=run_id).update(enqueued_at=timezone.now())
+    train_run.delay(run_id)
+
+
+# --- execute (worker) ----------------------------------------------------------------------------
+
+
+def run_execute(*, run_id: int, worker: str) -> None:
+    """Claim the run, run the pipeline, record the outcome. Idempotent: duplicates do nothing."""
+    run = _claim(run_id, worker)
+    if run is None:
+        return
+    artifacts = Path(settings.MEDIA_ROOT) / "runs" / str(run.pk)
+    shutil.rmtree(artifacts, ignore_errors=True)  # a retried attempt starts clean
+    artifacts.mkdir(parents=True)
+    TrainingRun.objects.filter(pk=run.pk).update(artifacts_dir=f"runs/{run.pk}")
+    with tempfile.TemporaryDirectory(prefix="skillproof-src-") as tmp:
+        job = Job(
+            task=run.task,
+            source_kind="keras" if run.source_kind == "keras" else "py",
+            source=_prepare_source(run, Path(tmp)),
+            artifacts=artifacts,
+            on_progress=lambda rows, log: _on_progress(run.pk, rows, log),
+        )
+        _execute(run, job)
+
+
+def _claim(run_id: int, worker: str) -> TrainingRun | None:
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.TRAINER_HEARTBEAT_STALE_SECONDS)
+    with transaction.atomic():
+        run = (
+            TrainingRun.objects.select_for_update()
+            .select_related("task__dataset", "evidence")
+            .filter(pk=run_id)
+            .first()
+        )
+        if run is None or run.is_finished:
+            return None
+        if run.cancel_requested:
+            _finish_cancelled(run)
+            return None
+        if run.status == State.RUNNING and run.heartbeat_at and run.heartbeat_at > stale:
+            return None  # a duplicate message: the worker that holds it is alive (the reaper watches it)
+        if run.attempt >= settings.TRAINER_MAX_ATTEMPTS:
+            _finish_failed(run, "platform_error", "The run was interrupted too many times; please submit again.")
+            return None
+        run.status, run.stage, run.worker = State.RUNNING, TrainingRun.Stage.TRAIN, worker
+        run.attempt += 1
+        run.started_at = run.heartbeat_at = now
+        run.history, run.epoch = [], 0
+        run.save()
+    return run
+
+
+def _prepare_source(run: TrainingRun, folder: Path) -> Path:
+    with run.evidence.file.open("rb") as handle:
+        data = handle.read()
+    if run.source_kind == "ipynb":
+        code, _notices = notebook_code(notebook_parse(data))
+        data = code.encode()
+    path = folder / ("model.keras" if run.source_kind == "keras" else "submission.py")
+    path.write_bytes(data)
+    return path
+
+
+def _on_progress(run_id: int, rows: list[dict[str, Any]], log: str) -> bool:
+    """Heartbeat, live progress and log tail; returns True when the run should be cancelled."""
+    updates: dict[str, Any] = {"heartbeat_at": timezone.now(), "log_tail": log}
+    if rows:
+        last = rows[-1]
+        updates |= {"history": rows, "epoch": int(last.get("epoch", len(rows)))}
+    TrainingRun.objects.filter(pk=run_id).update(**updates)
+    return bool(TrainingRun.objects.filter(pk=run_id, cancel_requested=True).exists())
+
+
+def _execute(run: TrainingRun, job: Job) -> None:
+    try:
+        result = run_pipeline(job)
+    except RunCancelled:
+        _finish_cancelled(run)
+    except LearnerFailure as failure:
+        _finish_failed(run, failure.kind, failure.message, job=job)
+    except (PlatformError, SandboxUnavailable, OSError) as error:
+        _release_for_retry(run, job, error)
+        raise PlatformFault(str(error)) from error
+    else:
+        _finish_scored(run, job, result)
+
+
+def _release_for_retry(run: TrainingRun, job: Job, error: Exception) -> None:
+    logger.warning("Run %s: platform fault on attempt %s: %s", run.pk, run.attempt, error)
+    if isinstance(error, SandboxUnavailable) or run.attempt >= settings.TRAINER_MAX_ATTEMPTS:
+        _finish_failed(run, "platform_error", f"The training platform failed: {error}", job=job)
+        return
+    TrainingRun.objects.filter(pk=run.pk).update(status=State.QUEUED, stage=TrainingRun.Stage.WAITING)
+
+
+def _artifact_text(job: Job, *names: str) -> str:
+    for name in names:
+        path = job.artifacts / name
+        if path.is_file():
+            return path.read_text("utf-8", "replace")[:200_000]
+    return ""
+
+
+def _finished_fields(run: TrainingRun, job: Job | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {"finished_at": timezone.now(), "stage": TrainingRun.Stage.DONE}
+    if job is None:
+        return fields
+    timings = dict(job.timings)
+    if job.peak_memory_mb is not None:
+        timings["peak_memory_mb"] = job.peak_memory_mb
+    environment = _artifact_text(job, "environment.json", "predict/environment.json")
+    fields |= {
+        "timings": timings,
+        "model_summary": _artifact_text(job, "summary.txt", "predict/summary.txt"),
+        "log_tail": job.log_tail,
+    }
+    try:
+        fields["environment"] = json.loads(environment) if environment else {}
+    except ValueError:
+        fields["environment"] = {}
+    params = _artifact_text(job, "predict/model.json")
+    try:
+        fields["param_count"] = int(json.loads(params)["params"]) if params else None
+    except (ValueError, KeyError, TypeError):
+        fields["param_count"] = None
+    return fields
+
+
+@transaction.atomic
+def _finish_scored(run: TrainingRun, job: Job, result: dict[str, Any]) -> None:
+    fields = _finished_fields(run, job) | {
+        "status": State.SUCCEEDED, "metrics": result["metrics"], "passed": result["passed"],
+    }  # fmt: skip
+    TrainingRun.objects.filter(pk=run.pk).update(**fields)
+    evidence_services.evidence_training_finished(evidence=run.evidence, scored=True)
+
+
+@transaction.atomic
+def _finish_failed(run: TrainingRun, kind: str, message: str, job: Job | None = None) -> None:
+    fields = _finished_fields(run, job) | {"status": State.FAILED, "error_kind": kind, "error_message": message}
+    TrainingRun.objects.filter(pk=run.pk).update(**fields)
+    evidence_services.evidence_training_finished(evidence=run.evidence, scored=False)
+
+
+@transaction.atomic
+def _finish_cancelled(run: TrainingRun) -> None:
+    fields = {"status": State.CANCELLED, "finished_at": timezone.now(), "stage": TrainingRun.Stage.DONE}
+    TrainingRun.objects.filter(pk=run.pk).update(**fields)
+    evidence_services.evidence_training_cancelled(evidence=run.evidence)
+
+
+# --- cancel and reap ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def run_cancel(*, run: TrainingRun, user: User) -> TrainingRun:
+    locked = TrainingRun.objects.select_for_update().select_related("evidence").get(pk=run.pk)
+    if locked.evidence.learner_id != user.pk and not user.is_admin_role:
+        raise EvidenceError("Only the learner who submitted this run can cancel it.", status=403)
+    if locked.is_finished:
+        raise EvidenceError(f"This run is already {locked.get_status_display().lower()}.")
+    if locked.status == State.QUEUED:
+        _finish_cancelled(locked)
+    else:
+        TrainingRun.objects.filter(pk=locked.pk).update(cancel_requested=True)
+    locked.refresh_from_db()
+    return locked
+
+
+def runs_reap() -> dict[str, int]:
+    """Beat task: runs whose worker went silent are queued again (or failed after the last attempt);
+    queued runs whose message may have been lost (broker restarted) are sent again. Duplicates are
+    harmless: a run is claimed once."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.TRAINER_HEARTBEAT_STALE_SECONDS)
+    requeued = failed = 0
+    for run in TrainingRun.objects.filter(status=State.RUNNING, heartbeat_at__lt=stale).select_related("evidence"):
+        if run.attempt >= settings.TRAINER_MAX_ATTEMPTS:
+            _finish_failed(run, "worker_lost", "The worker running this job stopped responding; please submit again.")
+            failed += 1
+        elif TrainingRun.objects.filter(pk=run.pk, status=State.RUNNING, heartbeat_at__lt=stale).update(
+            status=State.QUEUED, stage=TrainingRun.Stage.WAITING
+        ):
+            run_enqueue(run_id=run.pk)
+            requeued += 1
+    lost = now - timedelta(seconds=settings.TRAINER_REQUEUE_SECONDS)
+    for run_id in TrainingRun.objects.filter(status=State.QUEUED, enqueued_at__lt=lost).values_list("pk", flat=True):
+        run_enqueue(run_id=run_id)
+        requeued += 1
+    return {"requeued": requeued, "failed": failed}
+
+
+def pool_warm() -> None:
+    """Fill this process's warm pool; a sandbox that cannot start is reported by /healthz, not here."""
+    from trainer.sandbox.pool import get_pool
+
+    try:
+        get_pool().fill()
+    except (SandboxUnavailable, PlatformError) as error:
+        logger.warning("Training sandboxes unavailable: %s", error)
+
+
+def pool_close() -> None:
+    from trainer.sandbox import pool
+
+    if pool._pool is not None:
+        pool._pool.close()
+
+
+def tasks_sync() -> list[str]:
+    """Create or update the shipped task specs whose dataset is built; returns what was skipped, and why."""
+    from trainer.catalogue import TASKS
+    from trainer.models import Dataset
+
+    skipped = []
+    for task in TASKS:
+        dataset = Dataset.objects.filter(slug=task.dataset).order_by("-built_at").first()
+        claim = Claim.objects.filter(competency__slug=task.competency, order=task.claim_order).first()
+        if dataset is None or claim is None:
+            skipped.append(
+                f"{task.slug}: {'dataset ' + task.dataset + ' is not built' if dataset is None else 'no claim'}"
+            )
+            continue
+        TaskSpec.objects.update_or_create(
+            slug=task.slug,
+            defaults={
+                "title": task.title, "claim": claim, "dataset": dataset, "brief": task.brief(), "metric": task.metric,
+                "threshold": task.threshold, "spec": task.spec, "max_epochs": task.max_epochs,
+                "wall_seconds": task.wall_seconds, "memory_mb": task.memory_mb, "max_params": task.max_params,
+                "allow_evaluate_only": task.allow_evaluate_only, "is_tiny": task.tiny,
+            },
+        )  # fmt: skip
+    return skipped

@@ -1,0 +1,36 @@
+"""Celery tasks: thin wrappers that take an id, call one service, and own the retry policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task, shared_task
+from celery.signals import worker_process_init, worker_process_shutdown
+
+from trainer import services
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
+def train_run(self: Task, run_id: int) -> None:
+    """Train, predict and score one run. Only platform faults are retried; learner errors end the run."""
+    try:
+        services.run_execute(run_id=run_id, worker=self.request.hostname or "")
+    except services.PlatformFault as fault:
+        raise self.retry(exc=fault, countdown=5) from fault
+
+
+@shared_task
+def reap_runs() -> dict[str, int]:
+    """Periodic: runs whose worker went silent are retried or failed; lost queue messages are resent."""
+    return services.runs_reap()
+
+
+@worker_process_init.connect
+def warm_sandboxes(**_: Any) -> None:
+    """Start the warm pool as soon as a worker process starts, so the first run does not wait."""
+    services.pool_warm()
+
+
+@worker_process_shutdown.connect
+def stop_sandboxes(**_: Any) -> None:
+    services.pool_close()

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from trainer import views
+
+urlpatterns = [
+    path("tasks/", views.task_list, name="task-list"),
+    path("tasks/<slug:slug>/", views.task_detail, name="task-detail"),
+    path("tasks/<slug:slug>/starter.py", views.task_starter_py, name="task-starter-py"),
+    path("tasks/<slug:slug>/starter.ipynb", views.task_starter_ipynb, name="task-starter-ipynb"),
+    path("runs/", views.run_board, name="run-board"),
+    path("runs/<int:pk>/", views.run_detail, name="run-detail"),
+    path("runs/<int:pk>/status/", views.run_status, name="run-status"),
+    path("runs/<int:pk>/cancel/", views.run_cancel, name="run-cancel"),
+    path("runs/<int:pk>/files/<str:name>", views.run_artifact, name="run-artifact"),
+]

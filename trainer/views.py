@@ -1,0 +1,114 @@
+"""Task pages, submission, and the live run page (htmx polls a partial; Chart.js draws the curves)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from evidence.models import EvidenceError
+from tracker.types import AuthenticatedHttpRequest
+from trainer import selectors, services
+from trainer.forms import TrainingSubmitForm
+from trainer.models import TrainingRun
+from trainer.starters import starter_notebook, starter_py
+
+ARTIFACTS = {"model.keras": "application/octet-stream", "architecture.png": "image/png"}
+
+
+def task_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "trainer/task_list.html", {"tasks": selectors.tasks_listed()})
+
+
+def task_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    task = get_object_or_404(selectors.tasks_all_active(), slug=slug)
+    form = TrainingSubmitForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"{settings.LOGIN_URL}?next={request.path}")
+        if form.is_valid():
+            try:
+                evidence = services.training_submit(
+                    learner=request.user, claim=task.claim, upload=form.cleaned_data["file"], task_slug=task.slug
+                )
+            except EvidenceError as error:
+                form.add_error("file", error.message)
+            else:
+                return redirect(evidence.run)
+    status = 400 if form.errors else 200
+    return render(request, "trainer/task_detail.html", {"task": task, "form": form}, status=status)
+
+
+def task_starter_py(request: HttpRequest, slug: str) -> HttpResponse:
+    task = get_object_or_404(selectors.tasks_all_active(), slug=slug)
+    response = HttpResponse(starter_py(task), content_type="text/x-python; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{task.slug}-starter.py"'
+    return response
+
+
+def task_starter_ipynb(request: HttpRequest, slug: str) -> HttpResponse:
+    task = get_object_or_404(selectors.tasks_all_active(), slug=slug)
+    site = request.build_absolute_uri("/").rstrip("/")
+    response = HttpResponse(starter_notebook(task, site_url=site), content_type="application/x-ipynb+json")
+    response["Content-Disposition"] = f'attachment; filename="{task.slug}-starter.ipynb"'
+    return response
+
+
+def _visible_run(request: HttpRequest, pk: int) -> TrainingRun:
+    return get_object_or_404(selectors.runs_visible_to(request.user), pk=pk)
+
+
+@login_required
+def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    run = _visible_run(request, pk)
+    return render(
+        request, "trainer/run_detail.html", {"run": run, "is_owner": run.evidence.learner_id == request.user.pk}
+    )
+
+
+@login_required
+def run_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The live panel; answers 286 once the run is finished, which tells htmx to stop polling."""
+    run = _visible_run(request, pk)
+    context = {"run": run, "is_owner": run.evidence.learner_id == request.user.pk}
+    return render(request, "trainer/_run_status.html", context, status=286 if run.is_finished else 200)
+
+
+@login_required
+@require_POST
+def run_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    run = _visible_run(request, pk)
+    try:
+        services.run_cancel(run=run, user=request.user)
+        messages.success(request, "Cancelled." if run.status == "queued" else "Cancelling…")
+    except EvidenceError as error:
+        messages.error(request, error.message)
+    return redirect(run)
+
+
+@login_required
+def run_artifact(request: AuthenticatedHttpRequest, pk: int, name: str) -> FileResponse:
+    run = _visible_run(request, pk)
+    path = run.artifact_path(name) if name in ARTIFACTS else None
+    if path is None:
+        raise Http404("No such file for this run.")
+    attachment = name != "architecture.png"
+    response = FileResponse(open(path, "rb"), as_attachment=attachment, filename=f"run-{run.pk}-{name}")  # noqa: SIM115
+    response["Content-Type"] = ARTIFACTS[name]
+    return response
+
+
+@login_required
+def run_board(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    if not (user.is_admin_role or user.mentored_competencies.exists()):
+        raise Http404("Only mentors and admins see the training queue.")
+    runs = selectors.runs_board()
+    context = {
+        "open_runs": list(runs.filter(status__in=["queued", "running"]).order_by("created_at")[:200]),
+        "finished_runs": list(runs.exclude(status__in=["queued", "running"])[:50]),
+    }
+    return render(request, "trainer/run_board.html", context)
