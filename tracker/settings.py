@@ -113,6 +113,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Web and worker share the file: wait for locks instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # A file, not memory, so that a real worker process started by the tests sees the same data.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "tracker.User"
@@ -237,7 +239,11 @@ TRAINER_SANDBOX = os.environ.get("TRAINER_SANDBOX", "bwrap")
 # Job folders and the sandbox runtime must be reachable by the unprivileged sandbox user, so they
 # live outside the checkout (which may sit under /root); one folder per checkout.
 TRAINER_ROOT = Path(
-    os.environ.get("TRAINER_ROOT", f"/var/tmp/skillproof-{hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8]}")
+    os.environ.get(
+        "TRAINER_ROOT",
+        # sandbox_setup and the runner refuse this folder unless it is ours and private to write.
+        f"/var/tmp/skillproof-{hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8]}",  # noqa: S108
+    )
 )
 TRAINER_RUNTIME_DIR = Path(os.environ.get("TRAINER_RUNTIME_DIR", TRAINER_ROOT / "runtime"))
 TRAINER_PYTHON = os.environ.get("TRAINER_PYTHON", "/usr/bin/python3")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import FileResponse, Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, viewsets
 from rest_framework.decorators import action
@@ -37,6 +38,15 @@ class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet[TrainingRun]):
 
     def get_queryset(self) -> Any:
         return selectors.runs_visible_to(self.request.user).order_by("-pk")
+
+    @extend_schema(request=None, responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, methods=["get"], url_path="model")
+    def model(self, request: Request, pk: str) -> FileResponse:
+        """The trained model.keras, as the platform saved it."""
+        path = self.get_object().artifact_path("model.keras")
+        if path is None:
+            raise Http404("This run has no model.")
+        return FileResponse(open(path, "rb"), as_attachment=True, filename=f"run-{pk}-model.keras")  # noqa: SIM115
 
     @extend_schema(request=None, responses=TrainingRunSerializer)
     @action(detail=True, methods=["post"])

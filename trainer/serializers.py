@@ -78,6 +78,6 @@ class TrainingRunSerializer(serializers.ModelSerializer[TrainingRun]):
     def get_model_url(self, run: TrainingRun) -> str | None:
         if not run.artifact_path("model.keras"):
             return None
-        path = reverse("run-artifact", args=[run.pk, "model.keras"])
+        path = reverse("api-run-model", args=[run.pk])
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path

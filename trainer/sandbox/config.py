@@ -53,7 +53,7 @@ class SandboxConfig:
         threads = str(self.threads)
         return {
             "PATH": "/usr/bin:/bin",
-            "HOME": "/job" if self.isolated else "/tmp",
+            "HOME": "/job" if self.isolated else "/tmp",  # noqa: S108 - the sandbox's own tmpfs
             "LANG": "C.UTF-8",
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONUNBUFFERED": "1",
@@ -61,8 +61,8 @@ class SandboxConfig:
             "TF_NUM_INTEROP_THREADS": threads,
             "TF_NUM_INTRAOP_THREADS": threads,
             "OMP_NUM_THREADS": threads,
-            "MPLCONFIGDIR": "/tmp",
-            "KERAS_HOME": "/tmp/keras",
+            "MPLCONFIGDIR": "/tmp",  # noqa: S108 - the sandbox's own tmpfs
+            "KERAS_HOME": "/tmp/keras",  # noqa: S108
         }
 
 
@@ -94,6 +94,7 @@ def sandbox_config() -> SandboxConfig:
             version = cgroup_version()
         except CgroupError as error:
             raise SandboxUnavailable(str(error)) from error
+    _require_private(Path(settings.TRAINER_ROOT))
     if not (runtime / "venv" / "bin" / "python").exists() or not (runtime / "harness" / "harness.py").exists():
         raise SandboxUnavailable(f"The sandbox runtime is not installed in {runtime}; run `manage.py sandbox_setup`.")
     return SandboxConfig(
@@ -110,6 +111,16 @@ def sandbox_config() -> SandboxConfig:
         log_tail_bytes=settings.TRAINER_LOG_TAIL_BYTES,
         threads=max(1, os.cpu_count() or 1),
     )
+
+
+def _require_private(folder: Path) -> None:
+    """The runtime and job folders must be ours alone: in a shared /var/tmp another user could
+    otherwise plant the interpreter that the platform runs."""
+    if not folder.exists():
+        return
+    info = folder.stat()
+    if info.st_uid != os.geteuid() or info.st_mode & 0o022:
+        raise SandboxUnavailable(f"{folder} must be owned by this user and writable by no one else.")
 
 
 def _require_linux_tools() -> None:

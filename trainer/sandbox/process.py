@@ -156,7 +156,7 @@ class Sandbox:
             "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
             "--ro-bind", str(self.config.runtime_dir), str(self.config.runtime_dir),
             "--bind", str(self.job_dir), "/job",
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",  # noqa: S108 - private tmpfs
             "--chdir", "/job",
         ]  # fmt: skip
         for path in ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts"):

@@ -26,6 +26,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, check: bool = False, **options: Any) -> None:
         root, runtime = Path(settings.TRAINER_ROOT), Path(settings.TRAINER_RUNTIME_DIR)
+        if root.exists() and (root.stat().st_uid != os.geteuid() or root.is_symlink()):
+            raise CommandError(f"{root} belongs to someone else; refusing to install a runtime there.")
         for folder in (root, runtime, root / "jobs"):
             folder.mkdir(parents=True, exist_ok=True)
             folder.chmod(0o711 if folder.name == "jobs" else 0o755)

@@ -1,0 +1,52 @@
+"""End to end, all real: API submit → Celery worker → bubblewrap sandbox → TensorFlow → trusted score."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from evidence.models import Evidence, Status
+from tests.trainer.conftest import REFERENCE, Worker, wait_for_run
+from tracker.models import User
+from trainer.models import TaskSpec, TrainingRun
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def test_reference_solution_is_trained_scored_and_queued_for_the_mentor(
+    worker: Worker, tiny_task: TaskSpec, alice: User, charlie: User
+) -> None:
+    api = APIClient()
+    api.force_authenticate(alice)
+    upload = SimpleUploadedFile("reference.py", REFERENCE)
+    response = api.post(
+        "/api/evidence/",
+        {"claim": tiny_task.claim_id, "kind": "training", "task": tiny_task.slug, "file": upload},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["status"] == "training" and body["run"]
+
+    run = wait_for_run(TrainingRun.objects.get(pk=body["run"]))
+    assert run.status == "succeeded", (run.error_kind, run.error_message, run.log_tail[-2000:])
+    assert run.passed is True and run.metrics["accuracy"] >= tiny_task.threshold
+    assert len(run.history) == tiny_task.max_epochs and {"loss", "val_loss", "accuracy"} <= set(run.history[0])
+    assert run.environment["keras"] == "3.15.1" and run.environment["backend"] == "tensorflow"
+    assert run.param_count and run.param_count < tiny_task.max_params
+    assert "Conv2D" in run.model_summary or "conv2d" in run.model_summary
+    assert {"train", "predict", "score"} <= set(run.timings)
+    assert run.artifact_path("model.keras") and run.artifact_path("architecture.png")
+    assert run.worker.startswith("test-")
+
+    evidence = Evidence.objects.get(pk=body["id"])
+    assert evidence.status == Status.SUBMITTED
+    mentor = APIClient()
+    mentor.force_authenticate(charlie)
+    queue = mentor.get("/api/evidence/?scope=queue").json()["results"]
+    assert [row["id"] for row in queue] == [evidence.pk]
+    detail = mentor.get(f"/api/runs/{run.pk}/").json()
+    assert detail["metrics"] == run.metrics and detail["passed"] is True
+    assert detail["dataset"]["checksum"] == tiny_task.dataset.checksum
+    assert mentor.get(detail["model_url"]).status_code == 200
