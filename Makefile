@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install install-dev run test lint format migrations-check bench clean
+.PHONY: install install-dev sandbox run test lint format migrations-check bench clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ install-dev: $(VENV)/.dev
 run: install
 	$(PY) scripts/run_local.py
 
-test: install-dev
+# The training sandbox (its user, its TensorFlow runtime) is set up before the tests that use it.
+sandbox: install
+	SECRET_KEY=setup-only $(PY) manage.py sandbox_setup
+
+test: install-dev sandbox
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-dev

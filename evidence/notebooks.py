@@ -474,3 +474,9 @@ __all__ = [
     "notebook_render",
     "pygments_css",
 ]
+
+
+def highlight_python(source: str) -> str:
+    """A learner's .py file as highlighted, escaped HTML (same styles as notebook code cells)."""
+    code: str = highlight(source, PythonLexer(), HtmlFormatter(linenos="table"))
+    return '<div class="nb-code source">' + code + "</div>"

@@ -16,10 +16,12 @@ from evidence import selectors, services
 from evidence.downloads import evidence_file_response
 from evidence.forms import EvidenceForm, QueueFilterForm, ReviewForm
 from evidence.models import Evidence, EvidenceError, Kind, Notification
-from evidence.notebooks import NotebookError, notebook_parse, notebook_render
+from evidence.notebooks import NotebookError, highlight_python, notebook_parse, notebook_render
 from tracker.models import Claim, Competency
 from tracker.standing import standing_by_competency, standings_for_learners
 from tracker.types import AuthenticatedHttpRequest
+
+MAX_DISPLAY_BYTES = 512 * 1024
 
 
 def _visible_evidence(request: HttpRequest, pk: int) -> Evidence:
@@ -94,13 +96,20 @@ def evidence_resubmit(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 
 
 def _content_html(evidence: Evidence) -> str:
-    if evidence.kind != Kind.NOTEBOOK or not evidence.file:
+    """Read-only HTML for a notebook or learner code; escaped/sanitised, never executed."""
+    if not evidence.file or evidence.kind not in (Kind.NOTEBOOK, Kind.TRAINING):
         return ""
     try:
         with evidence.file.open("rb") as handle:
-            return notebook_render(notebook_parse(handle.read()))
+            data = handle.read(MAX_DISPLAY_BYTES + 1)
+        name = evidence.file_name.lower()
+        if name.endswith(".ipynb"):
+            return notebook_render(notebook_parse(data))
+        if name.endswith(".py") and len(data) <= MAX_DISPLAY_BYTES:
+            return highlight_python(data.decode("utf-8", "replace"))
     except (NotebookError, OSError):
-        return '<p class="muted">This notebook can no longer be displayed; download it instead.</p>'
+        return '<p class="muted">This file can no longer be displayed; download it instead.</p>'
+    return ""
 
 
 @login_required

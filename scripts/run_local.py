@@ -45,6 +45,14 @@ def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
+def prepare_training(env: dict[str, str]) -> None:
+    """The sandbox runtime and the datasets; without them the app still runs, training says why not."""
+    for command in (["sandbox_setup"], ["build_datasets"]):
+        result = subprocess.run([PYTHON, "manage.py", *command], cwd=ROOT, env=env, check=False)
+        if result.returncode != 0:
+            print(f"Warning: `manage.py {command[0]}` failed; Keras training will not be available.", flush=True)
+
+
 def start(env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
     bind = f"{env.get('HOST', '127.0.0.1')}:{env['PORT']}"
     web = [PYTHON, "-m", "gunicorn", "tracker.wsgi", "--bind", bind, "--workers", env.get("WEB_WORKERS", "2"),
@@ -72,6 +80,7 @@ def main() -> int:
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "collectstatic", "--noinput", "-v", "0")
     manage(env, "setup_demo")
+    prepare_training(env)
     processes = start(env)
     print(f"\nSkillproof is running at {env['SITE_URL']}/  (Ctrl-C stops the web server and the worker)\n", flush=True)
     stopping: list[int] = []

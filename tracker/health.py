@@ -30,6 +30,13 @@ def check_broker() -> dict[str, Any]:
         return {"ok": False, "transport": transport, "error": type(error).__name__}
 
 
+def check_sandbox() -> dict[str, Any]:
+    from trainer.sandbox.config import sandbox_status
+
+    return sandbox_status()
+
+
 def check_all() -> dict[str, Any]:
+    # The sandbox is reported but does not fail the check: pages and reviews work without it.
     checks = {"database": check_database(), "broker": check_broker()}
-    return {"ok": all(c["ok"] for c in checks.values()), **checks}
+    return {"ok": all(c["ok"] for c in checks.values()), **checks, "training_sandbox": check_sandbox()}

@@ -46,7 +46,7 @@ class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet[TrainingRun]):
         path = self.get_object().artifact_path("model.keras")
         if path is None:
             raise Http404("This run has no model.")
-        return FileResponse(open(path, "rb"), as_attachment=True, filename=f"run-{pk}-model.keras")  # noqa: SIM115
+        return FileResponse(open(path, "rb"), as_attachment=True, filename=f"run-{pk}-model.keras")
 
     @extend_schema(request=None, responses=TrainingRunSerializer)
     @action(detail=True, methods=["post"])

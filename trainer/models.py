@@ -12,6 +12,10 @@ from evidence.models import Evidence
 from tracker.models import Claim
 
 
+def _seconds(value: object) -> str | None:
+    return f"{value:.1f} s" if isinstance(value, int | float) else None
+
+
 class Dataset(models.Model):
     """A versioned, checksummed dataset built by `manage.py build_datasets`.
 
@@ -146,6 +150,26 @@ class TrainingRun(models.Model):
         if not times or self.stage != self.Stage.TRAIN or not self.epochs:
             return None
         return round(sum(times) / len(times) * max(self.epochs - self.epoch, 0), 1)
+
+    @property
+    def has_model_file(self) -> bool:
+        return self.artifact_path("model.keras") is not None
+
+    @property
+    def has_architecture(self) -> bool:
+        return self.artifact_path("architecture.png") is not None
+
+    def provenance(self) -> list[tuple[str, str]]:
+        """Environment and timings as labelled rows for people (the JSON keeps the raw keys)."""
+        env, t = self.environment or {}, self.timings or {}
+        rows = [
+            ("Python", env.get("python")), ("TensorFlow", env.get("tensorflow")), ("Keras", env.get("keras")),
+            ("Keras backend", env.get("backend")), ("Device", env.get("device")),
+            ("Waiting for a warm sandbox", _seconds(t.get("sandbox_wait"))), ("Training", _seconds(t.get("train"))),
+            ("Prediction", _seconds(t.get("predict"))), ("Scoring", _seconds(t.get("score"))),
+            ("Peak memory", f"{t['peak_memory_mb']:,.0f} MB" if t.get("peak_memory_mb") else None),
+        ]  # fmt: skip
+        return [(label, str(value)) for label, value in rows if value not in (None, "")]
 
     def artifact_path(self, name: str) -> str | None:
         from pathlib import Path

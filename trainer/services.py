@@ -343,7 +343,7 @@ def tasks_sync() -> list[str]:
         TaskSpec.objects.update_or_create(
             slug=task.slug,
             defaults={
-                "title": task.title, "claim": claim, "dataset": dataset, "brief": task.brief(), "metric": task.metric,
+                "title": task.title, "claim": claim, "dataset": dataset, "brief": task.brief(dataset.stats), "metric": task.metric,
                 "threshold": task.threshold, "spec": task.spec, "max_epochs": task.max_epochs,
                 "wall_seconds": task.wall_seconds, "memory_mb": task.memory_mb, "max_params": task.max_params,
                 "allow_evaluate_only": task.allow_evaluate_only, "is_tiny": task.tiny,

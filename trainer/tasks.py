@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from celery import Task, shared_task
@@ -14,7 +15,7 @@ from trainer import services
 def train_run(self: Task, run_id: int) -> None:
     """Train, predict and score one run. Only platform faults are retried; learner errors end the run."""
     try:
-        services.run_execute(run_id=run_id, worker=self.request.hostname or "")
+        services.run_execute(run_id=run_id, worker=f"{self.request.hostname} pid {os.getpid()}")
     except services.PlatformFault as fault:
         raise self.retry(exc=fault, countdown=5) from fault
 

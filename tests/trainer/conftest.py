@@ -105,7 +105,9 @@ class Worker:
 
 @pytest.fixture
 def worker(sandbox: None, tiny_task: TaskSpec, data_dir: Path, tmp_path: Path) -> Iterator[Worker]:
-    started = Worker(data_dir, tmp_path / "worker.log", TRAINER_HEARTBEAT_STALE_SECONDS="20", TRAINER_REAP_INTERVAL_SECONDS="5")
+    started = Worker(
+        data_dir, tmp_path / "worker.log", TRAINER_HEARTBEAT_STALE_SECONDS="20", TRAINER_REAP_INTERVAL_SECONDS="5"
+    )
     yield started
     started.stop()
 
@@ -114,11 +116,15 @@ def submit(learner: User, task: TaskSpec, code: bytes, name: str = "submission.p
     """Submit through the service (the API tests go through HTTP); the run is queued on commit."""
     from trainer.services import training_submit
 
-    evidence = training_submit(learner=learner, claim=task.claim, upload=SimpleUploadedFile(name, code), task_slug=task.slug)
+    evidence = training_submit(
+        learner=learner, claim=task.claim, upload=SimpleUploadedFile(name, code), task_slug=task.slug
+    )
     return evidence.run
 
 
-def wait_for_run(run: TrainingRun, seconds: float = 180, until: Callable[[TrainingRun], bool] | None = None) -> TrainingRun:
+def wait_for_run(
+    run: TrainingRun, seconds: float = 180, until: Callable[[TrainingRun], bool] | None = None
+) -> TrainingRun:
     done = until or (lambda r: r.status in FINISHED)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

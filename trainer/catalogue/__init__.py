@@ -36,8 +36,13 @@ class TaskDef:
     def path(self, name: str) -> Path:
         return CATALOGUE_DIR / self.folder / name
 
-    def brief(self) -> str:
+    def brief(self, stats: dict[str, Any] | None = None) -> str:
+        splits = (stats or {}).get("splits", {})
+        train = int(splits.get("train", {}).get("count", 0))
         figures = {
+            "train_count": f"{round(train * 0.9):,}",
+            "val_count": f"{train - round(train * 0.9):,}",
+            "test_count": f"{int(splits.get('test', {}).get('count', 0)):,}",
             "threshold": f"{self.threshold:.2f}",
             "baseline": f"{self.baseline:.2f}",
             "reference": f"{self.reference:.2f}",

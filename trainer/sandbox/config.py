@@ -55,6 +55,7 @@ class SandboxConfig:
             "PATH": "/usr/bin:/bin",
             "HOME": "/job" if self.isolated else "/tmp",  # noqa: S108 - the sandbox's own tmpfs
             "LANG": "C.UTF-8",
+            "COLUMNS": "120",  # Keras' model summary (rich) drops columns past the console width
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONUNBUFFERED": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",

@@ -1,0 +1,19 @@
+"""Hostile: leave processes behind that try to outlive the run (new sessions, re-parented)."""
+
+import os
+import subprocess
+import time
+
+sleeper = subprocess.Popen(
+    ["/bin/sleep", "1000", MARKER],  # noqa: F821
+    start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+)  # fmt: skip
+child = os.fork()
+if child == 0:  # the classic double fork: the grandchild has its own session and no parent
+    os.setsid()
+    if os.fork() == 0:
+        os.execv("/usr/bin/sleep", ["sleep", "1001", MARKER])  # noqa: F821
+    os._exit(0)
+os.waitpid(child, 0)
+time.sleep(4)  # long enough for the test to see them
+hostile_report({"sleeper": sleeper.pid, "daemonised": True})  # noqa: F821

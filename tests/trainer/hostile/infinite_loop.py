@@ -1,0 +1,6 @@
+"""Hostile: never return."""
+
+
+def build_model(spec):
+    while True:
+        pass
