@@ -1,20 +1,24 @@
 # One image for web, worker and beat. Debian bookworm, like the development machines.
 FROM python:3.11-slim-bookworm
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VAR_DIR=/var/lib/skillproof
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    VAR_DIR=/var/lib/skillproof \
+    TRAINER_ROOT=/opt/skillproof-trainer \
+    TRAINER_PYTHON=/usr/local/bin/python3
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends bubblewrap graphviz \
+    && apt-get install -y --no-install-recommends bubblewrap graphviz util-linux dataset-fashion-mnist \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --home-dir /home/skillproof skillproof \
     && mkdir -p /var/lib/skillproof && chown skillproof /var/lib/skillproof
 
 WORKDIR /app
-COPY requirements.txt .
+COPY requirements.txt requirements-sandbox.txt ./
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-# Static files are hashed and compressed at build time; the key is only needed to import settings.
-RUN SECRET_KEY=build-only python manage.py collectstatic --noinput -v 0
+# Static files hashed at build time; the sandbox user and its TensorFlow runtime baked in.
+RUN SECRET_KEY=build-only python manage.py collectstatic --noinput -v 0 \
+    && SECRET_KEY=build-only python manage.py sandbox_setup --install-only
 
-USER skillproof
 EXPOSE 8000
+USER skillproof
 CMD ["gunicorn", "tracker.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

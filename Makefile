@@ -39,5 +39,8 @@ format: install-dev
 migrations-check: install-dev
 	SECRET_KEY=check-only $(PY) manage.py makemigrations --check --dry-run
 
+bench: install sandbox
+	$(PY) bench/pipeline
+
 clean:
 	rm -rf $(VENV) var

@@ -1,4 +1,4 @@
-"""Hostile: fork until the system stops us; every child lingers as `sleep 600 MARKER`."""
+"""Hostile: fork until the system stops us; every child lingers as a shell (named MARKER) sleeping."""
 
 import os
 import time
@@ -12,7 +12,7 @@ while children < 5000:  # a bound, in case nothing else stops it
         break
     if pid == 0:
         try:
-            os.execv("/usr/bin/sleep", ["sleep", "600", MARKER])  # noqa: F821
+            os.execv("/bin/sh", ["sh", "-c", "sleep 600; exit 0", MARKER])  # noqa: F821
         finally:
             os._exit(0)
     children += 1

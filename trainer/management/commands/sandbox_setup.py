@@ -23,8 +23,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--check", action="store_true", help="Also start one sandbox and wait until it is warm.")
+        parser.add_argument(
+            "--install-only", action="store_true", help="Install the user and runtime; skip the checks (image builds)."
+        )
 
-    def handle(self, *args: Any, check: bool = False, **options: Any) -> None:
+    def handle(self, *args: Any, check: bool = False, install_only: bool = False, **options: Any) -> None:
         root, runtime = Path(settings.TRAINER_ROOT), Path(settings.TRAINER_RUNTIME_DIR)
         if root.exists() and (root.stat().st_uid != os.geteuid() or root.is_symlink()):
             raise CommandError(f"{root} belongs to someone else; refusing to install a runtime there.")
@@ -35,6 +38,9 @@ class Command(BaseCommand):
             self._ensure_user(settings.TRAINER_SANDBOX_USER)
         self._ensure_runtime(runtime)
         self._install_harness(runtime)
+        if install_only:
+            self.stdout.write(f"Sandbox runtime installed in {runtime} (checks skipped)")
+            return
         try:
             config = sandbox_config()
         except SandboxUnavailable as error:
