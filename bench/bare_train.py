@@ -27,7 +27,13 @@ module_spec = importlib.util.spec_from_file_location("solution", solution)
 module = importlib.util.module_from_spec(module_spec)
 module_spec.loader.exec_module(module)
 model = module.build_model(spec)
-model.fit(x[order[:cut]], y[order[:cut]], validation_data=(x[order[cut:]], y[order[cut:]]),
-          epochs=epochs, batch_size=batch, verbose=2)
+model.fit(
+    x[order[:cut]],
+    y[order[:cut]],
+    validation_data=(x[order[cut:]], y[order[cut:]]),
+    epochs=epochs,
+    batch_size=batch,
+    verbose=2,
+)
 accuracy = float((model.predict(x_test, batch_size=512, verbose=0).argmax(axis=1) == y_test).mean())
 print(f"bare accuracy {accuracy:.4f} in {time.monotonic() - started:.1f}s")

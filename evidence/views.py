@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -227,9 +228,12 @@ def review_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     filters = selectors.QueueFilters(
         **{k: v for k, v in (form.cleaned_data if form.is_valid() else {}).items() if v not in (None, "")}
     )
-    queue = list(selectors.review_queue(mentor=mentor, filters=filters)[:200])
+    page = Paginator(selectors.review_queue(mentor=mentor, filters=filters), 50).get_page(request.GET.get("page"))
     counts = selectors.review_queue_counts(mentor=mentor)
-    return render(request, "evidence/review_queue.html", {"form": form, "queue": queue, "counts": counts})
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "queue": page.object_list, "counts": counts, "query": query.urlencode()}
+    return render(request, "evidence/review_queue.html", context)
 
 
 @login_required

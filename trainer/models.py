@@ -146,7 +146,7 @@ class TrainingRun(models.Model):
 
     def eta_seconds(self) -> float | None:
         """Seconds left in training, from the mean epoch time so far."""
-        times = [h.get("seconds") for h in self.history if isinstance(h, dict) and h.get("seconds")]
+        times = [float(h["seconds"]) for h in self.history if isinstance(h, dict) and h.get("seconds")]
         if not times or self.stage != self.Stage.TRAIN or not self.epochs:
             return None
         return round(sum(times) / len(times) * max(self.epochs - self.epoch, 0), 1)

@@ -9,7 +9,7 @@ from trainer.models import TaskSpec, TrainingRun
 
 
 class TaskSpecSerializer(serializers.ModelSerializer[TaskSpec]):
-    claim = serializers.PrimaryKeyRelatedField(read_only=True)
+    claim: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(read_only=True)
     competency = serializers.CharField(source="claim.competency.slug", read_only=True)
     dataset = serializers.SerializerMethodField()
     budget = serializers.SerializerMethodField()
@@ -50,8 +50,8 @@ class TaskSpecSerializer(serializers.ModelSerializer[TaskSpec]):
 
 
 class TrainingRunSerializer(serializers.ModelSerializer[TrainingRun]):
-    task = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    evidence = serializers.PrimaryKeyRelatedField(read_only=True)
+    task: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    evidence: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(read_only=True)
     queue_position = serializers.SerializerMethodField()
     eta_seconds = serializers.SerializerMethodField()
     dataset = serializers.SerializerMethodField()

@@ -52,9 +52,9 @@ def _submission_kind(upload: UploadedFile, task: TaskSpec) -> str:
         raise EvidenceError(f"Submit {accepted}.", status=400)
     if kind == "keras" and not task.allow_evaluate_only:
         raise EvidenceError("This task trains your code on the server: submit a .py or .ipynb file.", status=400)
-    limit = settings.TRAINER_SUBMISSION_MAX_MB
-    if (upload.size or 0) > limit * 1024 * 1024:
-        raise EvidenceError(f"The file is {upload.size / 1048576:.1f} MB; the limit is {limit} MB.", status=400)
+    limit, size = settings.TRAINER_SUBMISSION_MAX_MB, upload.size or 0
+    if size > limit * 1024 * 1024:
+        raise EvidenceError(f"The file is {size / 1048576:.1f} MB; the limit is {limit} MB.", status=400)
     return kind
 
 
@@ -343,8 +343,8 @@ def tasks_sync() -> list[str]:
         TaskSpec.objects.update_or_create(
             slug=task.slug,
             defaults={
-                "title": task.title, "claim": claim, "dataset": dataset, "brief": task.brief(dataset.stats), "metric": task.metric,
-                "threshold": task.threshold, "spec": task.spec, "max_epochs": task.max_epochs,
+                "title": task.title, "claim": claim, "dataset": dataset, "brief": task.brief(dataset.stats),
+                "metric": task.metric, "threshold": task.threshold, "spec": task.spec, "max_epochs": task.max_epochs,
                 "wall_seconds": task.wall_seconds, "memory_mb": task.memory_mb, "max_params": task.max_params,
                 "allow_evaluate_only": task.allow_evaluate_only, "is_tiny": task.tiny,
             },

@@ -474,7 +474,7 @@ def test_writes_outside_the_job_folder_fail(worker: Worker, tiny_task: TaskSpec)
         Path("/etc") / name, root / name, root / "jobs" / name, root / "runtime" / name,
         Path(settings.MEDIA_ROOT) / name, REPO / name,
     ]  # fmt: skip
-    targets = json.dumps([str(path) for path in [*created, harness]])
+    targets = "|".join(str(path) for path in [*created, harness])
     run, _ = watch(submit(learner(), tiny_task, hostile("write_outside", marker, TARGETS=targets)), marker)
 
     report = assert_learner_report(run)

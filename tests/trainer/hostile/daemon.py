@@ -12,7 +12,7 @@ child = os.fork()
 if child == 0:  # the classic double fork: the grandchild has its own session and no parent
     os.setsid()
     if os.fork() == 0:
-        os.execv("/bin/sh", ["sh", "-c", "sleep 1001; exit 0", MARKER])  # noqa: F821
+        os.execv("/bin/sh", ["sh", "-c", "sleep 1001; exit 0", MARKER])  # noqa: F821, S606
     os._exit(0)
 os.waitpid(child, 0)
 time.sleep(4)  # long enough for the test to see them

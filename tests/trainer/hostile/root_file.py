@@ -14,6 +14,11 @@ except OSError as error:
     report["stat"] = type(error).__name__
 
 
+def read(path):
+    with open(path) as handle:
+        return handle.read()
+
+
 def attempt(name, action):
     try:
         report[name] = f"OK {action()!r}"
@@ -21,9 +26,9 @@ def attempt(name, action):
         report[name] = type(error).__name__
 
 
-attempt("open", lambda: open(PATH).read())
-attempt("proc-root", lambda: open("/proc/self/root" + PATH).read())
-attempt("copy", lambda: shutil.copy(PATH, "/job/out/stolen.txt") and open("/job/out/stolen.txt").read())
-attempt("hardlink", lambda: os.link(PATH, "/job/stolen") or open("/job/stolen").read())
-attempt("chmod", lambda: os.chmod(PATH, 0o644) or open(PATH).read())
+attempt("open", lambda: read(PATH))
+attempt("proc-root", lambda: read("/proc/self/root" + PATH))
+attempt("copy", lambda: read(shutil.copy(PATH, "/job/out/stolen.txt")))
+attempt("hardlink", lambda: os.link(PATH, "/job/stolen") or read("/job/stolen"))
+attempt("chmod", lambda: os.chmod(PATH, 0o644) or read(PATH))
 hostile_report(report)  # noqa: F821
