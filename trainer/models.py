@@ -157,7 +157,7 @@ class TrainingRun(models.Model):
 
     @property
     def has_architecture(self) -> bool:
-        return self.artifact_path("architecture.png") is not None
+        return self.artifact_path("predict/architecture.png") is not None
 
     def provenance(self) -> list[tuple[str, str]]:
         """Environment and timings as labelled rows for people (the JSON keeps the raw keys)."""

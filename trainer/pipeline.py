@@ -33,10 +33,10 @@ LEARNER_KINDS = {
     "syntax_error", "import_error", "missing_build_model", "bad_model", "shape_mismatch", "over_budget",
     "nan_loss", "out_of_memory", "learner_error", "unsafe_model", "bad_model_file",
 }  # fmt: skip
-TRAIN_OUTPUTS = {
-    "progress.jsonl": 1 * MB, "summary.txt": 1 * MB, "environment.json": 64 * 1024,
-    "architecture.png": 5 * MB, "result.json": 64 * 1024,
-}  # fmt: skip
+# Only the model and the learner-facing progress come out of the training sandbox, where learner
+# code runs. The summary, the picture and the environment come from the prediction sandbox, which
+# runs only the harness and the model loaded with safe_mode: they describe the model that was scored.
+TRAIN_OUTPUTS = {"progress.jsonl": 1 * MB, "result.json": 64 * 1024}
 PREDICT_OUTPUTS = {
     "predictions.npy": 200 * MB, "model.json": 64 * 1024, "result.json": 64 * 1024,
     "summary.txt": 1 * MB, "environment.json": 64 * 1024, "architecture.png": 5 * MB,
@@ -103,7 +103,7 @@ def _train(job: Job, files: dict[str, Path]) -> Path:
 
 def _predict(job: Job, files: dict[str, Path], model_path: Path) -> Path:
     sandbox = get_pool().take()
-    spec = {**job.task.learner_spec(), "describe": job.source_kind == "keras"}
+    spec = {**job.task.learner_spec(), "describe": True}
     try:
         sandbox.start(
             mode="predict",

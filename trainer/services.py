@@ -227,10 +227,10 @@ def _finished_fields(run: TrainingRun, job: Job | None) -> dict[str, Any]:
     timings = dict(job.timings)
     if job.peak_memory_mb is not None:
         timings["peak_memory_mb"] = job.peak_memory_mb
-    environment = _artifact_text(job, "environment.json", "predict/environment.json")
+    environment = _artifact_text(job, "predict/environment.json")
     fields |= {
         "timings": timings,
-        "model_summary": _artifact_text(job, "summary.txt", "predict/summary.txt"),
+        "model_summary": _artifact_text(job, "predict/summary.txt"),
         "log_tail": job.log_tail,
     }
     try:

@@ -16,7 +16,11 @@ from trainer.forms import TrainingSubmitForm
 from trainer.models import TrainingRun
 from trainer.starters import starter_notebook, starter_py
 
-ARTIFACTS = {"model.keras": "application/octet-stream", "architecture.png": "image/png"}
+# URL name -> (file under the run's artifacts folder, content type)
+ARTIFACTS = {
+    "model.keras": ("model.keras", "application/octet-stream"),
+    "architecture.png": ("predict/architecture.png", "image/png"),
+}
 
 
 def task_list(request: HttpRequest) -> HttpResponse:
@@ -92,12 +96,13 @@ def run_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def run_artifact(request: AuthenticatedHttpRequest, pk: int, name: str) -> FileResponse:
     run = _visible_run(request, pk)
-    path = run.artifact_path(name) if name in ARTIFACTS else None
+    stored, content_type = ARTIFACTS.get(name, ("", ""))
+    path = run.artifact_path(stored) if stored else None
     if path is None:
         raise Http404("No such file for this run.")
     attachment = name != "architecture.png"
     response = FileResponse(open(path, "rb"), as_attachment=attachment, filename=f"run-{run.pk}-{name}")  # noqa: SIM115
-    response["Content-Type"] = ARTIFACTS[name]
+    response["Content-Type"] = content_type
     return response
 
 

@@ -37,7 +37,7 @@ def test_reference_solution_is_trained_scored_and_queued_for_the_mentor(
     assert run.param_count and run.param_count < tiny_task.max_params
     assert "Conv2D" in run.model_summary or "conv2d" in run.model_summary
     assert {"train", "predict", "score"} <= set(run.timings)
-    assert run.artifact_path("model.keras") and run.artifact_path("architecture.png")
+    assert run.artifact_path("model.keras") and run.artifact_path("predict/architecture.png")
     assert run.worker.startswith("test-")
 
     evidence = Evidence.objects.get(pk=body["id"])

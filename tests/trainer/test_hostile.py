@@ -21,6 +21,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import socket
 import stat
 import subprocess
@@ -593,14 +594,14 @@ def test_killing_the_parent_crashes_only_the_run(worker: Worker, tiny_task: Task
     config = sandbox_config()
     sentinel = subprocess.Popen(
         ["setpriv", f"--reuid={config.sandbox_uid}", f"--regid={config.sandbox_gid}", "--clear-groups",
-         "sleep", "300", f"sentinel-{marker}"],
+         "/bin/sh", "-c", "sleep 300; exit 0", f"sentinel-{marker}"],
         start_new_session=True,
     )  # fmt: skip
     try:
         run, _ = watch(submit(learner(), tiny_task, hostile("kill_parent", marker)), marker)
         assert sentinel.poll() is None, "kill(-1) in the sandbox reached a host process of the same uid"
     finally:
-        sentinel.kill()
+        os.killpg(sentinel.pid, signal.SIGKILL)
         sentinel.wait()
 
     report = hostile_report(run)  # printed before it killed its own process group

@@ -302,7 +302,7 @@ def test_learner_cancels_a_running_training(
     assert run.status == "cancelled" and run.cancel_requested and 1 <= run.epoch < 20
     # A cancelled run saved no model and no picture, so the page must not offer them. (It did: the
     # link and the <img> showed whenever the run had an artifacts folder; the picture 404ed.)
-    assert run.artifact_path("model.keras") is None and run.artifact_path("architecture.png") is None
+    assert run.artifact_path("model.keras") is None and run.artifact_path("predict/architecture.png") is None
     expect(page.get_by_role("link", name="Download model.keras")).to_have_count(0)
     expect(page.locator("img.architecture")).to_have_count(0)
     assert not [e for e in console_errors if "/files/" in e], console_errors

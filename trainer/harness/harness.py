@@ -236,7 +236,6 @@ def train() -> None:
         raise LearnerError("nan_loss", "The loss became NaN; lower the learning rate or check your loss function.")
     check_params(model, spec)
     model.save(OUT / "model.keras")
-    describe_model(model)
 
 
 def classify_training_error(error: Exception) -> LearnerError:

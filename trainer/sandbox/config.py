@@ -98,6 +98,7 @@ def sandbox_config() -> SandboxConfig:
     _require_private(Path(settings.TRAINER_ROOT))
     if not (runtime / "venv" / "bin" / "python").exists() or not (runtime / "harness" / "harness.py").exists():
         raise SandboxUnavailable(f"The sandbox runtime is not installed in {runtime}; run `manage.py sandbox_setup`.")
+    harness_install(runtime)
     return SandboxConfig(
         isolated=isolated,
         runtime_dir=runtime,
@@ -112,6 +113,19 @@ def sandbox_config() -> SandboxConfig:
         log_tail_bytes=settings.TRAINER_LOG_TAIL_BYTES,
         threads=max(1, os.cpu_count() or 1),
     )
+
+
+def harness_install(runtime: Path) -> None:
+    """Keep the runtime's copy of the harness identical to this checkout's (a deploy changes it)."""
+    target = runtime / "harness" / "harness.py"
+    source = HARNESS_SOURCE.read_bytes()
+    if target.exists() and target.read_bytes() == source:
+        return
+    target.parent.mkdir(mode=0o755, exist_ok=True)
+    staging = target.with_suffix(".tmp")
+    staging.write_bytes(source)
+    staging.chmod(0o644)
+    staging.replace(target)
 
 
 def _require_private(folder: Path) -> None:

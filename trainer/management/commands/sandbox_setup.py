@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from trainer.sandbox.config import HARNESS_SOURCE, SandboxUnavailable, sandbox_config
+from trainer.sandbox.config import SandboxUnavailable, harness_install, sandbox_config
 
 REQUIREMENTS = Path(settings.BASE_DIR) / "requirements-sandbox.txt"
 
@@ -37,7 +36,7 @@ class Command(BaseCommand):
         if settings.TRAINER_SANDBOX != "none" and os.geteuid() == 0:
             self._ensure_user(settings.TRAINER_SANDBOX_USER)
         self._ensure_runtime(runtime)
-        self._install_harness(runtime)
+        harness_install(runtime)
         if install_only:
             self.stdout.write(f"Sandbox runtime installed in {runtime} (checks skipped)")
             return
@@ -82,12 +81,6 @@ class Command(BaseCommand):
         subprocess.run(pip, check=True)
         stamp.write_text(wanted)
         self.stdout.write(f"Sandbox runtime installed in {time.monotonic() - started:.0f}s")
-
-    def _install_harness(self, runtime: Path) -> None:
-        target = runtime / "harness" / "harness.py"
-        target.parent.mkdir(mode=0o755, exist_ok=True)
-        shutil.copyfile(HARNESS_SOURCE, target)
-        target.chmod(0o644)
 
     def _check(self, config: Any) -> None:
         from trainer.sandbox.process import PlatformError, Sandbox
