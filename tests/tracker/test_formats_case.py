@@ -23,34 +23,7 @@ URI_BASE = "https://skillproof.example.org"
 LAST_CHANGE = datetime.datetime(2024, 5, 17, 9, 30, 12, 345678, tzinfo=datetime.UTC)
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
-CLAIMS = (
-    "You know, in general, what is the main reason developers use Keras on top of core backend frameworks.",
-    "You know what backend framework you are using in your Keras library.",
-    "You know how to use Keras in Google Colab.",
-    "You know the differences of Keras and tf.keras, specially in production.",
-    "You know how to design, develop, and implement ML models in general in Keras on TF backend.",
-    "You know how to develop and implement Big Data and Data Science algorithms in Keras on R backend.",
-    "You know how to design and model Computer Vision deep neural networks for classification, segmentation, "
-    "and feature extraction in Keras.",
-    "You know how to develop Natural Language Processing algorithms in Keras for feature extraction from text "
-    "datasets and voice signals.",
-    "You know how to load a pre-trained network in Keras, modify it, and contribute to it in order to enhance "
-    "its performance.",
-    "You know how to design and model CNN, RNN, MemNN, Convolutional LSTM, bi-directional LSTM, and GAN models "
-    "in Keras.",
-)
-RESOURCES = (
-    ("Keras documentation", "https://keras.io/"),
-    ("Keras tutorial", "https://www.guru99.com/keras-tutorial.html"),
-    ("TF Keras overview", "https://www.tensorflow.org/guide/keras/overview"),
-    ("Keras cheat sheet", "https://www.datacamp.com/community/blog/keras-cheat-sheet"),
-    (
-        "Deep Learning with Python and Keras online course by Udemy",
-        "https://www.udemy.com/course/deep-learning-with-python-and-keras",
-    ),
-    ("Learn Keras with edX", "https://www.edx.org/learn/keras"),
-    ("Deep Learning with Keras in Pluralsight", "https://www.pluralsight.com/courses/keras-deep-learning"),
-)
+from tests.tracker.keras_data import CLAIMS, RESOURCES  # noqa: E402
 
 
 def _uuid4(seed: str) -> str:
