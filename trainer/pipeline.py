@@ -61,7 +61,12 @@ class Job:
     artifacts: Path  # trusted folder the outputs are copied into
     on_progress: Callable[[list[dict[str, Any]], str], bool]  # (epoch rows, log tail) -> cancel?
     timings: dict[str, float] = field(default_factory=dict)
-    log_tail: str = ""
+    log_sections: list[str] = field(default_factory=list)
+
+    @property
+    def log_tail(self) -> str:
+        return "".join(self.log_sections)
+
     peak_memory_mb: float | None = None
 
 
@@ -147,13 +152,17 @@ def _raise_for_outcome(outcome: Outcome, *, stage: str, wall_seconds: float) -> 
         )
     if outcome.oom_killed:
         raise LearnerFailure("out_of_memory", f"The {stage} stage went over its memory budget and was stopped.")
+    if outcome.over_disk:
+        raise LearnerFailure("over_budget", f"The {stage} stage wrote more files than its disk budget allows.")
     if outcome.exit_code == 0:
         return
     reported = _read_result(outcome.files.get("result.json"))
     if reported.get("error_kind") in LEARNER_KINDS:
         raise LearnerFailure(str(reported["error_kind"]), str(reported.get("message", ""))[:4000])
     code = outcome.exit_code
-    how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with status {code}"
+    # bubblewrap reports a child killed by signal N as status 128 + N.
+    signal_number = -code if code is not None and code < 0 else code - 128 if code and 128 < code < 160 else None
+    how = f"was killed by signal {signal_number}" if signal_number else f"exited with status {code}"
     raise LearnerFailure("crashed", f"The {stage} process {how} before finishing. See the log for details.")
 
 
@@ -178,7 +187,8 @@ def _record(job: Job, outcome: Outcome, stage: str) -> None:
     log = outcome.log_tail.split("skillproof-harness: ready\n", 1)[-1]
     dropped = outcome.log_bytes - len(outcome.log_tail.encode())
     note = f"[{dropped:,} earlier bytes of output not kept]\n" if dropped > 0 else ""
-    job.log_tail = (job.log_tail + f"--- {stage} ---\n{note}{log}")[-65536:]
+    # Each stage keeps its header, the note, and its last 30,000 characters: under 64 KB in all.
+    job.log_sections.append(f"--- {stage} ---\n{note}{log[-30000:]}")
     if outcome.peak_memory_bytes:
         peak = round(outcome.peak_memory_bytes / MB, 1)
         job.peak_memory_mb = max(job.peak_memory_mb or 0, peak)

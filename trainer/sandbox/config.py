@@ -32,6 +32,7 @@ class SandboxConfig:
     warm_memory_bytes: int
     pids_max: int
     fsize_bytes: int
+    job_disk_bytes: int
     nofile: int
     log_tail_bytes: int
     threads: int
@@ -109,6 +110,7 @@ def sandbox_config() -> SandboxConfig:
         warm_memory_bytes=settings.TRAINER_WARM_MEMORY_MB * 1024 * 1024,
         pids_max=settings.TRAINER_PIDS_MAX,
         fsize_bytes=settings.TRAINER_FSIZE_MB * 1024 * 1024,
+        job_disk_bytes=settings.TRAINER_JOB_DISK_MB * 1024 * 1024,
         nofile=settings.TRAINER_NOFILE,
         log_tail_bytes=settings.TRAINER_LOG_TAIL_BYTES,
         threads=max(1, os.cpu_count() or 1),

@@ -46,6 +46,7 @@ class Outcome:
     seconds: float
     timed_out: bool = False
     oom_killed: bool = False
+    over_disk: bool = False
     cancelled: bool = False
     peak_memory_bytes: int | None = None
     log_tail: str = ""
@@ -112,6 +113,7 @@ class Sandbox:
                 env=self._launcher_env(),
                 start_new_session=True,
                 close_fds=True,
+                cwd="/",  # not the worker's folder: /proc/1/environ inside would show it as PWD
             )
         except OSError as error:
             self.destroy()
@@ -133,7 +135,8 @@ class Sandbox:
                 os.chown(path, self.config.sandbox_uid, self.config.sandbox_gid)
 
     def command(self) -> list[str]:
-        harness = [str(self.config.python), "-I", str(self.config.harness_path)]
+        # -I ignores PYTHON* variables, so unbuffered output and no bytecode are asked for by flag.
+        harness = [str(self.config.python), "-I", "-B", "-u", str(self.config.harness_path)]
         if not self.config.isolated:
             return harness
         assert self.cgroup is not None
@@ -164,7 +167,8 @@ class Sandbox:
                 args += ["--ro-bind", path, path]
         for name, value in self.config.sandbox_env().items():
             args += ["--setenv", name, value]
-        return [*args, "--"]
+        # Last: the root (a tmpfs bubblewrap made) becomes read-only; only /job and /tmp stay writable.
+        return [*args, "--remount-ro", "/", "--"]
 
     def wait_ready(self, timeout: float) -> None:
         assert self.process is not None
@@ -212,13 +216,16 @@ class Sandbox:
     def wait(self, *, wall_seconds: float, poll: Callable[[], bool] | None = None) -> Outcome:
         """Wait for the harness to exit, killing the whole tree on timeout or when `poll` says cancel."""
         assert self.process is not None
-        timed_out = cancelled = False
+        timed_out = cancelled = over_disk = False
         while self.process.poll() is None:
             if time.monotonic() - self.started_at > wall_seconds:
                 timed_out = True
                 break
             if poll is not None and poll():
                 cancelled = True
+                break
+            if not _within_disk_budget(self.job_dir, self.config.job_disk_bytes):
+                over_disk = True
                 break
             time.sleep(0.25)
         seconds = time.monotonic() - self.started_at
@@ -227,6 +234,7 @@ class Sandbox:
         peak = self.cgroup.peak_memory_bytes() if self.cgroup else None
         return Outcome(
             exit_code=self.process.returncode, seconds=round(seconds, 3), timed_out=timed_out, oom_killed=oom,
+            over_disk=over_disk or not _within_disk_budget(self.job_dir, self.config.job_disk_bytes),
             cancelled=cancelled, peak_memory_bytes=peak, log_tail=self.log.text(), log_bytes=self.log.total,
         )  # fmt: skip
 
@@ -263,6 +271,29 @@ class Sandbox:
         if self.cgroup:
             self.cgroup.remove()
         shutil.rmtree(self.job_dir, ignore_errors=True)
+
+
+MAX_JOB_ENTRIES = 10_000
+
+
+def _within_disk_budget(folder: Path, limit: int) -> bool:
+    """RLIMIT_FSIZE caps each file; this caps the job folder as a whole (bytes and entries)."""
+    used = entries = 0
+    stack = [folder]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as listing:
+                for entry in listing:
+                    entries += 1
+                    info = entry.stat(follow_symlinks=False)
+                    used += info.st_blocks * 512
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(Path(entry.path))
+                    if used > limit or entries > MAX_JOB_ENTRIES:
+                        return False
+        except OSError:
+            continue
+    return True
 
 
 def _copy_regular_file(dir_fd: int, name: str, target: Path, cap: int) -> bool:
