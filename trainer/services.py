@@ -126,6 +126,13 @@ def run_execute(*, run_id: int, worker: str) -> None:
     run = _claim(run_id, worker)
     if run is None:
         return
+    try:
+        _run(run)
+    finally:
+        pool_warm()  # refill while this worker is idle, not while the next job trains
+
+
+def _run(run: TrainingRun) -> None:
     artifacts = Path(settings.MEDIA_ROOT) / "runs" / str(run.pk)
     shutil.rmtree(artifacts, ignore_errors=True)  # a retried attempt starts clean
     artifacts.mkdir(parents=True)

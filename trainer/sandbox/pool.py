@@ -31,17 +31,17 @@ class WarmPool:
                 self._idle.append(Sandbox(self.config).spawn())
 
     def take(self) -> Sandbox:
-        """A warm sandbox for one job (a cold one if the pool is empty); the pool refills behind it."""
+        """A warm sandbox for one job (a cold one if the pool is empty).
+
+        The pool is not refilled here: a sandbox warming up (importing TensorFlow) would take CPU
+        from the job that is training. The service refills it once the run is over (`fill`).
+        """
         with self._lock:
             sandbox = next((s for s in self._idle if s.is_alive()), None)
             if sandbox is not None:
                 self._idle.remove(sandbox)
         if sandbox is None:
             sandbox = Sandbox(self.config).spawn()
-        try:
-            self.fill()
-        except Exception:  # the job can still run; the next take() tries again
-            logger.exception("Could not refill the sandbox pool")
         sandbox.wait_ready(READY_TIMEOUT)
         return sandbox
 
