@@ -40,6 +40,7 @@ class EvidenceForm(ChoicesMixin):
 
     def __init__(self, *args: Any, claim: Claim, fixed_kind: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Training evidence is submitted from the task's page (trainer.views.task_detail).
         kinds = [fixed_kind] if fixed_kind else [k for k in claim.evidence_kinds if k in KIND_FIELDS]
         self._choice_field("kind").choices = [(k, Kind(k).label) for k in kinds]
         if len(kinds) == 1:

@@ -37,6 +37,9 @@ def _error(request: HttpRequest, error: EvidenceError) -> None:
 @login_required
 def evidence_new(request: AuthenticatedHttpRequest, claim_id: int) -> HttpResponse:
     claim = get_object_or_404(Claim.objects.select_related("competency"), pk=claim_id, is_active=True)
+    if not claim.takes_form_evidence:
+        task = claim.task_specs.filter(is_active=True).first()
+        return redirect(task) if task else redirect(claim.competency)
     form = EvidenceForm(request.POST or None, request.FILES or None, claim=claim)
     if request.method == "POST" and form.is_valid():
         try:

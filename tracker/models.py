@@ -125,6 +125,11 @@ class Claim(models.Model):
             self.version += 1
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
+    @property
+    def takes_form_evidence(self) -> bool:
+        """Whether a learner can prove it with the evidence form (training goes through a task page)."""
+        return any(kind != "training" for kind in self.evidence_kinds)
+
     def clean(self) -> None:
         kinds = self.evidence_kinds
         if not isinstance(kinds, list) or not kinds:

@@ -20,7 +20,11 @@ def competency_list_published() -> QuerySet[Competency]:
 
 def competency_detail_queryset() -> QuerySet[Competency]:
     visible = Competency.objects.exclude(status=Competency.Status.DRAFT)
+    from trainer.models import TaskSpec  # the catalogue shows the tasks that prove a claim
+
+    tasks = Prefetch("task_specs", queryset=TaskSpec.objects.filter(is_active=True, is_tiny=False), to_attr="tasks")
+    claims = Claim.objects.filter(is_active=True).prefetch_related(tasks)
     return _with_claim_counts(visible).prefetch_related(
-        Prefetch("claims", queryset=Claim.objects.filter(is_active=True), to_attr="active_claim_list"),
+        Prefetch("claims", queryset=claims, to_attr="active_claim_list"),
         Prefetch("resources", queryset=Resource.objects.all(), to_attr="resource_list"),
     )

@@ -43,12 +43,23 @@ PREDICT_OUTPUTS = {
 }  # fmt: skip
 
 
+def db_safe(value: Any) -> Any:
+    """Text from a sandbox, made storable: PostgreSQL text and jsonb refuse NUL characters."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {db_safe(str(k)): db_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [db_safe(item) for item in value]
+    return value
+
+
 class LearnerFailure(Exception):
     """The learner's submission failed: the run ends with this kind and message, never retried."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
-        self.kind, self.message = kind, message
+        self.kind, self.message = kind, db_safe(message)
 
 
 @dataclass
@@ -243,5 +254,5 @@ def read_progress(out_dir: Path, *, limit: int) -> list[dict[str, Any]]:
         except ValueError:
             continue
         if isinstance(row, dict):
-            rows.append({str(k)[:40]: v for k, v in row.items() if isinstance(v, int | float)})
+            rows.append(db_safe({str(k)[:40]: v for k, v in row.items() if isinstance(v, int | float)}))
     return rows

@@ -21,7 +21,7 @@ from evidence.models import Evidence, EvidenceError
 from evidence.notebooks import NotebookError, notebook_code, notebook_parse
 from tracker.models import Claim, User
 from trainer.models import TaskSpec, TrainingRun
-from trainer.pipeline import Job, LearnerFailure, RunCancelled, run_pipeline
+from trainer.pipeline import Job, LearnerFailure, RunCancelled, db_safe, run_pipeline
 from trainer.sandbox.config import SandboxUnavailable
 from trainer.sandbox.process import PlatformError
 
@@ -207,6 +207,11 @@ def _execute(run: TrainingRun, job: Job) -> None:
     except (PlatformError, SandboxUnavailable, OSError) as error:
         _release_for_retry(run, job, error)
         raise PlatformFault(str(error)) from error
+    except Exception as error:
+        # A bug of ours must not leave the run "running": it is retried, then failed, like a fault.
+        logger.exception("Run %s: unexpected error", run.pk)
+        _release_for_retry(run, job, error)
+        raise PlatformFault(f"{type(error).__name__}: {error}") from error
     else:
         _finish_scored(run, job, result)
 
@@ -223,7 +228,7 @@ def _artifact_text(job: Job, *names: str) -> str:
     for name in names:
         path = job.artifacts / name
         if path.is_file():
-            return path.read_text("utf-8", "replace")[:200_000]
+            return str(db_safe(path.read_text("utf-8", "replace")[:200_000]))
     return ""
 
 
@@ -241,7 +246,8 @@ def _finished_fields(run: TrainingRun, job: Job | None) -> dict[str, Any]:
         "log_tail": job.log_tail,
     }
     try:
-        fields["environment"] = json.loads(environment) if environment else {}
+        loaded = json.loads(environment) if environment else {}
+        fields["environment"] = db_safe(loaded) if isinstance(loaded, dict) else {}
     except ValueError:
         fields["environment"] = {}
     params = _artifact_text(job, "predict/model.json")

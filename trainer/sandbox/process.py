@@ -76,7 +76,8 @@ class LogTail:
     def text(self, limit: int | None = None) -> str:
         with self._lock:
             data = b"".join(self._chunks)
-        return data[-(limit or self.limit) :].decode("utf-8", "replace")
+        # NUL is valid output but not valid PostgreSQL text: shown as the replacement character.
+        return data[-(limit or self.limit) :].decode("utf-8", "replace").replace("\x00", "\ufffd")
 
     def drain(self, stream: Iterable[bytes] | object) -> None:
         read = stream.read1 if hasattr(stream, "read1") else None  # type: ignore[attr-defined]
