@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,10 +26,15 @@ class ClaimInline(admin.TabularInline[Claim, Competency]):
     fields = ["order", "text", "required", "evidence_kinds", "rubric", "is_active"]
 
 
+# Links typed without a scheme are https (Django 6's default; silences its deprecation warning).
+HTTPS_URLS: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
+
+
 class ResourceInline(admin.TabularInline[Resource, Competency]):
     model = Resource
     extra = 0
     fields = ["order", "title", "url"]
+    formfield_overrides = HTTPS_URLS
 
 
 def _export_action(fmt: str, label: str) -> Any:
@@ -93,6 +100,7 @@ class ClaimAdmin(SimpleHistoryAdmin):
 
 @admin.register(Resource)
 class ResourceAdmin(SimpleHistoryAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ["title", "url", "competency", "order"]
     list_filter = ["competency"]
     search_fields = ["title", "url"]
