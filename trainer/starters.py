@@ -16,9 +16,30 @@ def _folder(task: TaskSpec) -> str:
     return next((t.folder for t in TASKS if t.slug == task.slug), task.slug)
 
 
+GENERIC_STARTER = '''"""Starter: build_model(spec) returns a Keras model (spec: input_shape, num_classes, budgets)."""
+
+import keras
+from keras import layers
+
+
+def build_model(spec):
+    model = keras.Sequential(
+        [
+            keras.Input(shape=tuple(spec["input_shape"])),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(spec["num_classes"], activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+'''
+
+
 def starter_py(task: TaskSpec) -> str:
+    """The task's own starter, or a small working model for tasks an admin created without one."""
     path = CATALOGUE_DIR / _folder(task) / "starter.py"
-    return path.read_text() if path.exists() else "def build_model(spec):\n    raise NotImplementedError\n"
+    return path.read_text() if path.exists() else GENERIC_STARTER
 
 
 def starter_notebook(task: TaskSpec, *, site_url: str) -> str:

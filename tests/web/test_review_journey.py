@@ -8,10 +8,9 @@ the journey itself is a click or a keystroke on a real page.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tests.conftest import KERAS_FILE, make_user
@@ -38,16 +37,6 @@ def keras_setup(db: None) -> Competency:
     mentor = make_user("mentor")
     mentor_assign(mentor=mentor, competencies=[keras])
     return keras
-
-
-@pytest.fixture
-def other_page(browser: Browser) -> Iterator[Page]:
-    """A second, independent browser session (its own cookies) for the other person."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    other = context.new_page()
-    other.set_default_timeout(15_000)
-    yield other
-    context.close()
 
 
 def _open_keras(page: Page) -> None:
