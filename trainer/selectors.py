@@ -25,6 +25,7 @@ def runs_visible_to(user: Any) -> QuerySet[TrainingRun]:
     )
 
 
-def runs_board() -> QuerySet[TrainingRun]:
-    """The training queue, for mentors and admins: open runs first, then the latest finished."""
-    return TrainingRun.objects.select_related("task", "evidence__learner").order_by("-created_at")
+def runs_board(user: Any) -> QuerySet[TrainingRun]:
+    """The training queue: every run for admins, the runs of their competencies for mentors."""
+    runs = TrainingRun.objects.select_related("task", "evidence__learner").order_by("-created_at")
+    return runs if user.is_admin_role else runs.filter(evidence__competency__mentors=user)

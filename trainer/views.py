@@ -111,7 +111,7 @@ def run_board(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if not (user.is_admin_role or user.mentored_competencies.exists()):
         raise Http404("Only mentors and admins see the training queue.")
-    runs = selectors.runs_board()
+    runs = selectors.runs_board(user)
     context = {
         "open_runs": list(runs.filter(status__in=["queued", "running"]).order_by("created_at")[:200]),
         "finished_runs": list(runs.exclude(status__in=["queued", "running"])[:50]),

@@ -71,3 +71,17 @@ def test_db_safe_removes_nul_everywhere() -> None:
     clean = db_safe(dirty)
     assert "\x00" not in json.dumps(clean)
     assert clean["n"] == 1.5
+
+
+def test_training_queue_shows_mentors_only_their_competencies_runs(
+    client: Client, alice: User, charlie: User, dana: User, admin_user: User, tiny_task: TaskSpec
+) -> None:
+    from tests.trainer.conftest import REFERENCE, submit
+
+    run = submit(alice, tiny_task, REFERENCE)
+    for user, sees in ((charlie, True), (dana, False), (admin_user, True)):
+        client.force_login(user)
+        body = client.get("/runs/").content.decode()
+        assert (f'href="/runs/{run.pk}/"' in body) == sees, user.username
+    client.force_login(alice)
+    assert client.get("/runs/").status_code == 404  # learners see their own runs on their evidence
