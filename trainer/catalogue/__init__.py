@@ -1,6 +1,6 @@
 """The task specs that ship with Skillproof, kept in sync by `manage.py build_datasets`.
 
-Each task has a folder here: brief.md (Markdown with {placeholders} for its figures), starter.py,
+Each task has a folder here: brief.md (Markdown; {name} fields are filled with its figures), starter.py,
 and reference.py (a solution that passes, used by tests and benchmarks).
 """
 
