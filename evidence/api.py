@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -19,7 +20,7 @@ from evidence import selectors, services
 from evidence.downloads import evidence_file_response
 from evidence.models import Evidence, EvidenceError, Kind, Review
 from tracker.models import Claim, Competency, User
-from tracker.serializers import StandingSerializer
+from tracker.serializers import StandingSerializer, absolute_url
 from tracker.standing import standing_by_competency
 
 
@@ -76,9 +77,7 @@ class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
     def get_file_url(self, evidence: Evidence) -> str | None:
         if not evidence.file:
             return None
-        request = self.context.get("request")
-        path = f"/api/evidence/{evidence.pk}/file/"
-        return request.build_absolute_uri(path) if request else path
+        return absolute_url(self.context, reverse("api-evidence-file", args=[evidence.pk]))
 
 
 class DecisionSerializer(serializers.Serializer[Any]):

@@ -1,3 +1,6 @@
+from collections.abc import Mapping
+from typing import Any
+
 from rest_framework import serializers
 
 from tracker.models import Claim, Competency, Resource
@@ -47,3 +50,9 @@ class StandingSerializer(serializers.Serializer[Standing]):
     approved_required = serializers.IntegerField()
     required_claims = serializers.IntegerField(source="required")
     percent = serializers.IntegerField()
+
+
+def absolute_url(context: Mapping[str, Any], path: str) -> str:
+    """`path` as an absolute URL when the serializer has a request (API clients follow it as is)."""
+    request = context.get("request")
+    return request.build_absolute_uri(path) if request else path

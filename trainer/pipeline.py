@@ -71,6 +71,7 @@ class Job:
     source: Path  # learner code, or a trained .keras model
     artifacts: Path  # trusted folder the outputs are copied into
     on_progress: Callable[[list[dict[str, Any]], str], bool]  # (epoch rows, log tail) -> cancel?
+    on_stage: Callable[[str], None] = lambda stage: None  # "predict", "score": shown on the run page
     timings: dict[str, float] = field(default_factory=dict)
     log_sections: list[str] = field(default_factory=list)
 
@@ -87,7 +88,9 @@ def run_pipeline(job: Job) -> dict[str, Any]:
     model_path = job.source
     if job.source_kind == "py":
         model_path = _train(job, files)
+    job.on_stage("predict")
     predictions = _predict(job, files, model_path)
+    job.on_stage("score")
     started = time.monotonic()
     result = _score(job, files, predictions)
     job.timings["score"] = round(time.monotonic() - started, 3)

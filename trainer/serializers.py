@@ -5,6 +5,7 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
+from tracker.serializers import absolute_url
 from trainer.models import TaskSpec, TrainingRun
 
 
@@ -37,16 +38,11 @@ class TaskSpecSerializer(serializers.ModelSerializer[TaskSpec]):
         d = task.dataset
         return {"slug": d.slug, "version": d.version, "checksum": d.checksum, "title": d.title, "licence": d.licence}
 
-    def _url(self, name: str, task: TaskSpec) -> str:
-        path = reverse(name, args=[task.slug])
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request else path
-
     def get_starter_py(self, task: TaskSpec) -> str:
-        return self._url("task-starter-py", task)
+        return absolute_url(self.context, reverse("task-starter-py", args=[task.slug]))
 
     def get_starter_ipynb(self, task: TaskSpec) -> str:
-        return self._url("task-starter-ipynb", task)
+        return absolute_url(self.context, reverse("task-starter-ipynb", args=[task.slug]))
 
 
 class TrainingRunSerializer(serializers.ModelSerializer[TrainingRun]):
@@ -78,6 +74,4 @@ class TrainingRunSerializer(serializers.ModelSerializer[TrainingRun]):
     def get_model_url(self, run: TrainingRun) -> str | None:
         if not run.artifact_path("model.keras"):
             return None
-        path = reverse("api-run-model", args=[run.pk])
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request else path
+        return absolute_url(self.context, reverse("api-run-model", args=[run.pk]))

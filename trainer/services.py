@@ -144,6 +144,7 @@ def _run(run: TrainingRun) -> None:
             source=_prepare_source(run, Path(tmp)),
             artifacts=artifacts,
             on_progress=lambda rows, log: _on_progress(run.pk, rows, log),
+            on_stage=lambda stage: _on_stage(run.pk, stage),
         )
         _execute(run, job)
 
@@ -168,7 +169,8 @@ def _claim(run_id: int, worker: str) -> TrainingRun | None:
         if run.attempt >= settings.TRAINER_MAX_ATTEMPTS:
             _finish_failed(run, "platform_error", "The run was interrupted too many times; please submit again.")
             return None
-        run.status, run.stage, run.worker = State.RUNNING, TrainingRun.Stage.TRAIN, worker
+        first = TrainingRun.Stage.TRAIN if run.source_kind != "keras" else TrainingRun.Stage.PREDICT
+        run.status, run.stage, run.worker = State.RUNNING, first, worker
         run.attempt += 1
         run.started_at = run.heartbeat_at = now
         run.history, run.epoch = [], 0
@@ -185,6 +187,10 @@ def _prepare_source(run: TrainingRun, folder: Path) -> Path:
     path = folder / ("model.keras" if run.source_kind == "keras" else "submission.py")
     path.write_bytes(data)
     return path
+
+
+def _on_stage(run_id: int, stage: str) -> None:
+    TrainingRun.objects.filter(pk=run_id).update(stage=stage, heartbeat_at=timezone.now())
 
 
 def _on_progress(run_id: int, rows: list[dict[str, Any]], log: str) -> bool:

@@ -123,13 +123,19 @@ def submit(learner: User, task: TaskSpec, code: bytes, name: str = "submission.p
 
 
 def wait_for_run(
-    run: TrainingRun, seconds: float = 180, until: Callable[[TrainingRun], bool] | None = None
+    run: TrainingRun,
+    seconds: float = 180,
+    until: Callable[[TrainingRun], bool] | None = None,
+    stages: set[str] | None = None,
 ) -> TrainingRun:
+    """Poll until the run is finished (or `until`); `stages` collects the stages seen on the way."""
     done = until or (lambda r: r.status in FINISHED)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         run.refresh_from_db()
+        if stages is not None:
+            stages.add(run.stage)
         if done(run):
             return run
-        time.sleep(0.5)
+        time.sleep(0.1 if stages is not None else 0.5)
     raise AssertionError(f"run {run.pk} still {run.status}/{run.stage} after {seconds}s: {run.log_tail[-2000:]}")

@@ -29,8 +29,10 @@ def test_reference_solution_is_trained_scored_and_queued_for_the_mentor(
     body = response.json()
     assert body["status"] == "training" and body["run"]
 
-    run = wait_for_run(TrainingRun.objects.get(pk=body["run"]))
+    stages: set[str] = set()
+    run = wait_for_run(TrainingRun.objects.get(pk=body["run"]), stages=stages)
     assert run.status == "succeeded", (run.error_kind, run.error_message, run.log_tail[-2000:])
+    assert {"train", "predict", "done"} <= stages, stages  # the run page names the stage it is in
     assert run.passed is True and run.metrics["accuracy"] >= tiny_task.threshold
     assert len(run.history) == tiny_task.max_epochs and {"loss", "val_loss", "accuracy"} <= set(run.history[0])
     assert run.environment["keras"] == "3.15.1" and run.environment["backend"] == "tensorflow"
