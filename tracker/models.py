@@ -19,6 +19,10 @@ LEARNER, MENTOR, ADMIN = "learner", "mentor", "admin"
 class User(AbstractUser):
     """A person. Roles are groups (`learner`, `mentor`, `admin`); see `tracker.roles`."""
 
+    on_leaderboards = models.BooleanField(
+        default=False, help_text="Show this person's best passing runs on the task leaderboards (opt-in)."
+    )
+
     def in_group(self, name: str) -> bool:
         # Groups are prefetched on hot paths; a set lookup avoids one query per check.
         cached = getattr(self, "_group_names", None)
@@ -129,6 +133,13 @@ class Claim(models.Model):
     def takes_form_evidence(self) -> bool:
         """Whether a learner can prove it with the evidence form (training goes through a task page)."""
         return any(kind != "training" for kind in self.evidence_kinds)
+
+    @property
+    def form_evidence_label(self) -> str:
+        """'written, link or notebook evidence': the kinds a mentor reviews, in words."""
+        kinds = [str(kind) for kind in self.evidence_kinds if kind != "training"] or ["written"]
+        words = kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} or {kinds[-1]}"
+        return f"{words} evidence"
 
     def clean(self) -> None:
         kinds = self.evidence_kinds

@@ -22,8 +22,10 @@ def competency_detail_queryset() -> QuerySet[Competency]:
     visible = Competency.objects.exclude(status=Competency.Status.DRAFT)
     from trainer.models import TaskSpec  # the catalogue shows the tasks that prove a claim
 
-    tasks = Prefetch("task_specs", queryset=TaskSpec.objects.filter(is_active=True, is_tiny=False), to_attr="tasks")
-    claims = Claim.objects.filter(is_active=True).prefetch_related(tasks)
+    listed = TaskSpec.objects.filter(is_active=True, is_tiny=False)
+    tasks = Prefetch("task_specs", queryset=listed, to_attr="tasks")
+    also = Prefetch("secondary_task_specs", queryset=listed, to_attr="also_tasks")
+    claims = Claim.objects.filter(is_active=True).prefetch_related(tasks, also)
     return _with_claim_counts(visible).prefetch_related(
         Prefetch("claims", queryset=claims, to_attr="active_claim_list"),
         Prefetch("resources", queryset=Resource.objects.all(), to_attr="resource_list"),

@@ -15,6 +15,7 @@ from evidence.api import DomainError
 from evidence.models import EvidenceError
 from tracker.models import User
 from trainer import selectors, services
+from trainer.datasets.registry import dataset_files
 from trainer.models import TaskSpec, TrainingRun
 from trainer.serializers import TaskSpecSerializer, TrainingRunSerializer
 
@@ -27,7 +28,23 @@ class TaskSpecViewSet(viewsets.ReadOnlyModelViewSet[TaskSpec]):
     lookup_field = "slug"
 
     def get_queryset(self) -> Any:
-        return selectors.tasks_all_active()
+        return selectors.tasks_all_active().prefetch_related("also_claims")
+
+    @extend_schema(request=None, responses={(200, "application/octet-stream"): bytes})
+    @action(
+        detail=True, methods=["get"], url_path=r"data/(?P<name>[\w.-]+)",
+        permission_classes=[permissions.IsAuthenticated],
+    )  # fmt: skip
+    def data(self, request: Request, slug: str, name: str) -> FileResponse:
+        """Files a sandbox gets anyway, to try a model before submitting: `train.npz` (the training split)
+        and, for the fine-tuning task, `base.keras`. Never the test labels: they are not among the names served."""
+        files = dataset_files(self.get_object().dataset)
+        served = {"train.npz": files["train"]}
+        served |= {key.removeprefix("shared/"): path for key, path in files.items() if key.startswith("shared/")}
+        path = served.get(name)
+        if path is None or not path.is_file():
+            raise Http404("No such file for this task.")
+        return FileResponse(open(path, "rb"), as_attachment=True, filename=f"{slug}-{name}")
 
 
 class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet[TrainingRun]):

@@ -1,5 +1,9 @@
+from typing import Any
+
 from django import forms
 from django.conf import settings
+
+from tracker.models import Claim
 
 
 class TrainingSubmitForm(forms.Form):
@@ -10,3 +14,19 @@ class TrainingSubmitForm(forms.Form):
             "a trained .keras model where the task allows it."
         ),
     )
+
+    def __init__(self, *args: Any, claims: list[Claim] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.claims = claims or []
+        if len(self.claims) > 1:
+            # A task that proves several claims: the evidence is filed under the one the learner picks.
+            self.fields["claim"] = forms.TypedChoiceField(
+                label="Evidence for the claim",
+                choices=[(c.pk, f"{c.order}. {c.text}") for c in self.claims],
+                coerce=int,
+                initial=self.claims[0].pk,
+            )
+
+    def chosen_claim(self) -> Claim:
+        wanted = self.cleaned_data.get("claim")
+        return next((c for c in self.claims if c.pk == wanted), self.claims[0])

@@ -47,15 +47,26 @@ class TaskSpec(models.Model):
 
     class Problem(models.TextChoices):
         CLASSIFICATION = "classification", "Classification"
+        SEGMENTATION = "segmentation", "Segmentation"
+        TAGGING = "tagging", "Sequence tagging"
+        EMBEDDING = "embedding", "Embeddings (feature extraction)"
+        GENERATION = "generation", "Generation"
 
     slug = models.SlugField(max_length=100, unique=True)
     title = models.CharField(max_length=200)
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="task_specs")
+    also_claims = models.ManyToManyField(
+        Claim, blank=True, related_name="secondary_task_specs", help_text="Other claims a passing run also proves."
+    )
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="task_specs")
+    summary = models.CharField(max_length=300, blank=True, help_text="What a passing run proves, in one line.")
     brief = models.TextField(help_text="Markdown shown to the learner.")
     problem = models.CharField(max_length=30, choices=Problem.choices, default=Problem.CLASSIFICATION)
     metric = models.CharField(max_length=40, default="accuracy")
     threshold = models.FloatField(help_text="Pass when the metric is at least this.")
+    criteria = models.JSONField(
+        default=list, blank=True, help_text='Further conditions, e.g. [{"metric": "copy_rate", "max": 0.05}].'
+    )
     spec = models.JSONField(default=dict, help_text="The dict passed to build_model(spec).")
     max_epochs = models.PositiveIntegerField(default=5)
     wall_seconds = models.PositiveIntegerField(default=600, help_text="Whole training stage, wall clock.")
@@ -74,6 +85,10 @@ class TaskSpec(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("task-detail", args=[self.slug])
+
+    def claims(self) -> list[Claim]:
+        """Every claim a passing run of this task proves, the main one first."""
+        return [self.claim, *self.also_claims.exclude(pk=self.claim_id).order_by("order")]
 
     def learner_spec(self) -> dict[str, Any]:
         """What build_model(spec) receives: the task's spec plus the budgets it must respect."""

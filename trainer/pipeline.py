@@ -21,7 +21,7 @@ from trainer.datasets.registry import dataset_files
 from trainer.models import TaskSpec
 from trainer.sandbox.pool import get_pool
 from trainer.sandbox.process import Outcome, Sandbox
-from trainer.scoring import ScoreError, classification_metrics, decide, load_predictions
+from trainer.scoring import ScoreError, decide_all, task_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ PREDICT_WALL_SECONDS = 180
 # learner code, so its word is only used to explain a failure, never to declare a success.
 LEARNER_KINDS = {
     "syntax_error", "import_error", "missing_build_model", "bad_model", "shape_mismatch", "over_budget",
-    "nan_loss", "out_of_memory", "learner_error", "unsafe_model", "bad_model_file",
+    "nan_loss", "out_of_memory", "learner_error", "unsafe_model", "bad_model_file", "missing_layer", "missing_train",
 }  # fmt: skip
 # Only the model and the learner-facing progress come out of the training sandbox, where learner
 # code runs. The summary, the picture and the environment come from the prediction sandbox, which
@@ -39,7 +39,7 @@ LEARNER_KINDS = {
 TRAIN_OUTPUTS = {"progress.jsonl": 1 * MB, "result.json": 64 * 1024}
 PREDICT_OUTPUTS = {
     "predictions.npy": 200 * MB, "model.json": 64 * 1024, "result.json": 64 * 1024,
-    "summary.txt": 1 * MB, "environment.json": 64 * 1024, "architecture.png": 5 * MB,
+    "summary.txt": 1 * MB, "environment.json": 64 * 1024, "architecture.png": 5 * MB, "extra_metrics.json": 64 * 1024,
 }  # fmt: skip
 
 
@@ -104,7 +104,7 @@ def _train(job: Job, files: dict[str, Path]) -> Path:
     try:
         sandbox.start(
             mode="train",
-            inputs={"submission.py": job.source, "data/train.npz": files["train"]},
+            inputs={"submission.py": job.source, "data/train.npz": files["train"], **_shared(files)},
             spec=job.task.learner_spec(),
             memory_bytes=job.task.memory_mb * MB,
         )
@@ -126,7 +126,7 @@ def _predict(job: Job, files: dict[str, Path], model_path: Path) -> Path:
     try:
         sandbox.start(
             mode="predict",
-            inputs={"model.keras": model_path, "data/test_inputs.npz": files["test_inputs"]},
+            inputs={"model.keras": model_path, "data/test_inputs.npz": files["test_inputs"], **_shared(files)},
             spec=spec,
             memory_bytes=job.task.memory_mb * MB,
         )
@@ -143,18 +143,25 @@ def _predict(job: Job, files: dict[str, Path], model_path: Path) -> Path:
     return outcome.files["predictions.npy"]
 
 
+def _shared(files: dict[str, Path]) -> dict[str, Path]:
+    """Files both sandboxes get besides the split (a base model to fine-tune), under data/."""
+    return {f"data/{name.removeprefix('shared/')}": path for name, path in files.items() if name.startswith("shared/")}
+
+
 def _score(job: Job, files: dict[str, Path], predictions: Path) -> dict[str, Any]:
     import numpy as np
 
     with np.load(files["test_labels"], allow_pickle=False) as data:
-        labels = data["y"]
-    num_classes = int(job.task.spec.get("num_classes", int(labels.max()) + 1))
+        truth = {name: data[name] for name in data.files}
+    task = job.task
     try:
-        pred = load_predictions(predictions, expected_rows=len(labels), num_classes=num_classes)
+        metrics = task_metrics(task.problem, predictions, truth, task.spec)
     except ScoreError as error:
         raise LearnerFailure(error.kind, error.message) from error
-    metrics = classification_metrics(pred, labels, num_classes)
-    return {"metrics": metrics, "passed": decide(metrics, job.task.metric, job.task.threshold)}
+    # Measured in the prediction sandbox, which runs only the harness and the safely loaded model.
+    extra = _read_result(predictions.parent / "extra_metrics.json")
+    metrics |= {str(k): float(v) for k, v in extra.items() if isinstance(v, int | float)}
+    return {"metrics": metrics, "passed": decide_all(metrics, task.metric, task.threshold, task.criteria)}
 
 
 def _raise_for_outcome(outcome: Outcome, *, stage: str, wall_seconds: float) -> None:

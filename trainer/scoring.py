@@ -41,24 +41,47 @@ class ScoreError(Exception):
 
 
 def load_predictions(
-    path: Path, *, expected_rows: int, num_classes: int, max_bytes: int = DEFAULT_MAX_BYTES
+    path: Path,
+    *,
+    expected_rows: int,
+    num_classes: int,
+    item_shape: tuple[int, ...] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> np.ndarray:
-    """Load and check predictions: (rows, classes) scores as float64, or (rows,) class ids as int64.
+    """Load and check class predictions, as float64 scores or int64 class ids.
 
+    Accepted: `(rows, *item_shape, classes)` scores, or `(rows, *item_shape)` integer class ids. `item_shape` is
+    empty for one label per example, `(length,)` for one per token, `(height, width)` for one per pixel.
     The header is checked before any data is read: a file may claim any shape, and numpy allocates what
     the header claims, so a few hundred bytes could otherwise ask for terabytes.
     """
     _check_file(path, max_bytes)
     shape, dtype, data_offset = _read_header(path)
     _check_dtype(dtype)
-    _check_shape(shape, dtype, expected_rows, num_classes)
+    _check_shape(shape, dtype, (expected_rows, *item_shape), num_classes)
     _check_length(path, shape, dtype, data_offset)
     array = _load_npy(path)
-    if array.ndim == 1:
+    if array.ndim == 1 + len(item_shape):
         _check_class_ids(array, num_classes)
         return array.astype(np.int64)
     _check_finite(array)
     return array.astype(np.float64)
+
+
+def load_vectors(
+    path: Path, *, expected_rows: int, item_shape: tuple[int, ...], max_bytes: int = DEFAULT_MAX_BYTES
+) -> np.ndarray:
+    """Load real-valued outputs of a fixed shape (embeddings, generated images) as finite float64."""
+    _check_file(path, max_bytes)
+    shape, dtype, data_offset = _read_header(path)
+    _check_dtype(dtype)
+    expected = (expected_rows, *item_shape)
+    if shape != expected:
+        raise ScoreError(f"Expected shape {expected}: one row per test input; found shape {shape}.")
+    _check_length(path, shape, dtype, data_offset)
+    array = _load_npy(path).astype(np.float64)
+    _check_finite(array)
+    return array
 
 
 def _check_file(path: Path, max_bytes: int) -> None:
@@ -110,18 +133,24 @@ def _check_dtype(dtype: np.dtype[Any]) -> None:
         )
 
 
-def _check_shape(shape: tuple[int, ...], dtype: np.dtype[Any], rows: int, num_classes: int) -> None:
-    expected = f"Expected shape ({rows}, {num_classes}) scores or ({rows},) integer class ids"
-    if len(shape) not in (1, 2):
+def _check_shape(shape: tuple[int, ...], dtype: np.dtype[Any], ids_shape: tuple[int, ...], num_classes: int) -> None:
+    scores_shape = (*ids_shape, num_classes)
+    expected = f"Expected shape {scores_shape} scores or {ids_shape} integer class ids"
+    rows = ids_shape[0]
+    if len(shape) not in (len(ids_shape), len(scores_shape)):
         raise ScoreError(f"{expected}; found shape {shape}.")
     if shape[0] != rows:
         raise ScoreError(f"{expected}: one row per test example, {rows} rows; found {shape[0]} rows.")
-    if len(shape) == 2 and shape[1] != num_classes:
-        raise ScoreError(f"{expected}: {num_classes} columns, one score per class; found {shape[1]} columns.")
-    if len(shape) == 1 and dtype.kind not in _INTEGER_KINDS:
+    if shape[1 : len(ids_shape)] != ids_shape[1:]:
+        raise ScoreError(f"{expected}; found shape {shape}.")
+    if len(shape) == len(scores_shape) and shape[-1] != num_classes:
+        if len(ids_shape) == 1:
+            raise ScoreError(f"{expected}: {num_classes} columns, one score per class; found {shape[-1]} columns.")
+        raise ScoreError(f"{expected}: {num_classes} scores, one per class, in the last axis; found {shape[-1]}.")
+    if len(shape) == len(ids_shape) and dtype.kind not in _INTEGER_KINDS:
         raise ScoreError(
-            f"{expected}; found ({rows},) values of dtype {dtype}, which are not class ids. "
-            "Save np.argmax(scores, axis=1), or the scores themselves."
+            f"{expected}; found {shape} values of dtype {dtype}, which are not class ids. "
+            "Save np.argmax(scores, axis=-1), or the scores themselves."
         )
 
 
@@ -171,9 +200,10 @@ def _human_size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def predicted_classes(pred: np.ndarray) -> np.ndarray:
-    """Class ids from (rows,) ids or (rows, classes) scores; ties go to the lowest class id (np.argmax)."""
-    return pred.argmax(axis=1) if pred.ndim == 2 else pred.astype(np.int64)
+def predicted_classes(pred: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Class ids from ids shaped like the labels, or from scores with one more (class) axis; ties go to the
+    lowest class id (np.argmax)."""
+    return pred.argmax(axis=-1) if pred.ndim == np.ndim(labels) + 1 else pred.astype(np.int64)
 
 
 def classification_metrics(pred: np.ndarray, labels: np.ndarray, num_classes: int) -> dict[str, float]:
@@ -182,7 +212,7 @@ def classification_metrics(pred: np.ndarray, labels: np.ndarray, num_classes: in
     Macro-F1 averages over the classes that occur in the labels or the predictions: a class absent from both
     says nothing about the model, and counting it as 0 (or 1) would distort the average.
     """
-    predicted = predicted_classes(pred)
+    predicted = predicted_classes(pred, labels).ravel()
     truth = np.asarray(labels).astype(np.int64).ravel()
     _check_comparable(predicted, truth, num_classes)
     confusion = np.bincount(truth * num_classes + predicted, minlength=num_classes**2).reshape(num_classes, -1)
@@ -220,3 +250,176 @@ def decide(metrics: dict[str, float], metric: str, threshold: float) -> bool:
         raise KeyError(f"Metric {metric!r} was not computed; have {', '.join(sorted(metrics))}.")
     value = metrics[metric]
     return not math.isnan(value) and value >= threshold
+
+
+# --- metrics for the other kinds of task ---------------------------------------------------------
+
+
+def segmentation_metrics(pred: np.ndarray, labels: np.ndarray, num_classes: int) -> dict[str, float]:
+    """Mean IoU over the classes present in the labels or the predictions, and pixel accuracy.
+
+    IoU is computed over the whole test set (one confusion matrix), not averaged per image: a tiny object
+    in one image weighs as much as its pixels, and images with no object of a class do not count as 0.
+    """
+    predicted = predicted_classes(pred, labels).ravel()
+    truth = np.asarray(labels).astype(np.int64).ravel()
+    _check_comparable(predicted, truth, num_classes)
+    confusion = np.bincount(truth * num_classes + predicted, minlength=num_classes**2).reshape(num_classes, -1)
+    true_positive = np.diag(confusion).astype(np.float64)
+    union = confusion.sum(axis=0) + confusion.sum(axis=1) - true_positive
+    present = union > 0
+    iou = true_positive[present] / union[present]
+    return {
+        "mean_iou": round(float(iou.mean()), 4),
+        "pixel_accuracy": round(float(np.mean(predicted == truth)), 4),
+    }
+
+
+def tagging_metrics(pred: np.ndarray, labels: np.ndarray, num_classes: int) -> dict[str, float]:
+    """Token accuracy over the positions whose label is not -1 (padding), and whole-sequence accuracy."""
+    predicted = predicted_classes(pred, labels)
+    truth = np.asarray(labels).astype(np.int64)
+    mask = truth >= 0
+    if predicted.shape != truth.shape or not mask.any():
+        raise ValueError(f"Cannot score {predicted.shape} tags against {truth.shape} labels.")
+    correct = (predicted == truth) | ~mask
+    return {
+        "token_accuracy": round(float(np.mean(predicted[mask] == truth[mask])), 4),
+        "sequence_accuracy": round(float(np.mean(correct.all(axis=1))), 4),
+    }
+
+
+def knn_metrics(embeddings: np.ndarray, labels: np.ndarray, gallery: np.ndarray, k: int = 5) -> dict[str, float]:
+    """k-nearest-neighbour accuracy of the query rows, classified by the gallery rows' labels.
+
+    Distances are cosine (rows are L2-normalised first, so the scale of an embedding does not matter). The vote
+    is by majority among the k nearest; a tie goes to the class of the nearest neighbour among the tied ones.
+    All-zero rows have no direction: they are left as zeros, equally far from everything.
+    """
+    vectors = np.asarray(embeddings, dtype=np.float64)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+    gallery = np.asarray(gallery, dtype=bool)
+    labels = np.asarray(labels).astype(np.int64)
+    queries, refs = vectors[~gallery], vectors[gallery]
+    query_labels, ref_labels = labels[~gallery], labels[gallery]
+    if not len(queries) or len(refs) < k:
+        raise ValueError("kNN scoring needs queries and at least k gallery rows.")
+    similarity = queries @ refs.T
+    # Stable sort on the negated similarity: equal distances keep gallery order, so results are reproducible.
+    nearest = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
+    votes = ref_labels[nearest]
+    classes = int(labels.max()) + 1
+    counts = np.zeros((len(queries), classes), dtype=np.int64)
+    np.add.at(counts, (np.arange(len(queries))[:, None], votes), 1)
+    best = counts.max(axis=1, keepdims=True)
+    # Among the classes with the most votes, the one that appears first in the neighbour list wins.
+    tied = counts[np.arange(len(queries))[:, None], votes] == best
+    predicted = votes[np.arange(len(queries)), tied.argmax(axis=1)]
+    return {
+        f"knn{k}_accuracy": round(float(np.mean(predicted == query_labels)), 4),
+        "nn1_accuracy": round(float(np.mean(votes[:, 0] == query_labels)), 4),
+    }
+
+
+def mlp_forward(images: np.ndarray, weights: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The platform's own digit classifier (a ReLU MLP trained at dataset build time): (features, probabilities)."""
+    hidden = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
+    layers = int(weights["mlp_layers"])
+    for index in range(layers - 1):
+        hidden = np.maximum(hidden @ weights[f"mlp_w{index}"] + weights[f"mlp_b{index}"], 0.0)
+    logits = hidden @ weights[f"mlp_w{layers - 1}"] + weights[f"mlp_b{layers - 1}"]
+    logits -= logits.max(axis=1, keepdims=True)
+    probabilities = np.exp(logits)
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    return hidden, probabilities
+
+
+def inception_score_like(probabilities: np.ndarray) -> float:
+    """exp(E_x KL(p(y|x) || p(y))) with the platform's classifier: 1 for one blurry class, up to the class count
+    for confident, varied samples."""
+    eps = 1e-12
+    marginal = probabilities.mean(axis=0, keepdims=True)
+    kl = (probabilities * (np.log(probabilities + eps) - np.log(marginal + eps))).sum(axis=1)
+    return float(np.exp(kl.mean()))
+
+
+def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
+    """Fréchet distance between Gaussians fitted to two sets of features (the formula of FID).
+
+    tr(sqrt(S_a S_b)) is the sum of the square roots of the eigenvalues of S_a S_b, which are real and
+    non-negative for two covariance matrices; tiny negative or imaginary parts are rounding noise.
+    """
+    mean_a, mean_b = features_a.mean(axis=0), features_b.mean(axis=0)
+    cov_a, cov_b = np.cov(features_a, rowvar=False), np.cov(features_b, rowvar=False)
+    eigenvalues = np.linalg.eigvals(cov_a @ cov_b)
+    trace_sqrt = float(np.sqrt(np.clip(eigenvalues.real, 0, None)).sum())
+    distance = float(((mean_a - mean_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_sqrt)
+    return max(distance, 0.0)
+
+
+def copy_rate(generated: np.ndarray, training: np.ndarray, threshold: float) -> float:
+    """The share of generated images closer (Euclidean, pixels in 0..1) to some training image than `threshold`."""
+    gen = np.asarray(generated, dtype=np.float64).reshape(len(generated), -1)
+    train = np.asarray(training, dtype=np.float64).reshape(len(training), -1)
+    squared = (gen**2).sum(axis=1)[:, None] + (train**2).sum(axis=1)[None, :] - 2 * gen @ train.T
+    nearest = np.sqrt(np.clip(squared.min(axis=1), 0, None))
+    return float(np.mean(nearest < threshold))
+
+
+def generation_metrics(images: np.ndarray, truth: dict[str, np.ndarray]) -> dict[str, float]:
+    """IS-like and FID-like scores from the platform's classifier, and the share of copied training images."""
+    low, high = float(images.min()), float(images.max())
+    if low < -0.01 or high > 1.01:
+        raise ScoreError(
+            "Generated pixels must be between 0 and 1 (end the generator with a sigmoid); "
+            f"found {low:.3g} to {high:.3g}."
+        )
+    images = np.clip(images, 0.0, 1.0)
+    features, probabilities = mlp_forward(images, truth)
+    real_features, _ = mlp_forward(truth["real_images"], truth)
+    return {
+        "is_like": round(inception_score_like(probabilities), 4),
+        "fid_like": round(frechet_distance(features, real_features), 4),
+        "copy_rate": round(copy_rate(images, truth["train_images"], float(truth["copy_threshold"])), 4),
+    }
+
+
+def task_metrics(
+    problem: str, predictions: Path, truth: dict[str, np.ndarray], spec: dict[str, Any]
+) -> dict[str, float]:
+    """Check and score one run's predictions for a task of kind `problem` (TaskSpec.Problem)."""
+    labels = truth["y"]
+    rows = len(labels)
+    num_classes = int(spec.get("num_classes", 0))
+    if problem in ("classification", "segmentation", "tagging"):
+        item_shape = tuple(labels.shape[1:])
+        pred = load_predictions(predictions, expected_rows=rows, num_classes=num_classes, item_shape=item_shape)
+        metrics = {
+            "classification": classification_metrics,
+            "segmentation": segmentation_metrics,
+            "tagging": tagging_metrics,
+        }[problem](pred, labels, num_classes)
+        return metrics
+    if problem == "embedding":
+        vectors = load_vectors(predictions, expected_rows=rows, item_shape=(int(spec["embedding_dim"]),))
+        return knn_metrics(vectors, labels, truth["gallery"], k=int(spec.get("knn_k", 5)))
+    if problem == "generation":
+        images = load_vectors(predictions, expected_rows=rows, item_shape=tuple(spec["output_shape"]))
+        return generation_metrics(images, truth)
+    raise ValueError(f"No scorer for problem {problem!r}.")
+
+
+def decide_all(metrics: dict[str, float], metric: str, threshold: float, criteria: list[dict[str, Any]]) -> bool:
+    """The main threshold, and every extra criterion ({"metric": name, "min" or "max": value}), must hold."""
+    if not decide(metrics, metric, threshold):
+        return False
+    for rule in criteria:
+        value = metrics.get(rule["metric"], math.nan)
+        if math.isnan(value):
+            return False
+        if "min" in rule and value < float(rule["min"]):
+            return False
+        if "max" in rule and value > float(rule["max"]):
+            return False
+    return True

@@ -2,20 +2,50 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from evidence.selectors import evidence_visible_to
+from tracker.models import Claim, Competency
 from trainer.models import TaskSpec, TrainingRun
+
+# Leaderboards read at most this many passing runs per task (newest first) before keeping each learner's best.
+LEADERBOARD_SCAN = 5000
 
 
 def tasks_listed() -> QuerySet[TaskSpec]:
-    return TaskSpec.objects.filter(is_active=True, is_tiny=False).select_related("claim__competency", "dataset")
+    return (
+        TaskSpec.objects.filter(is_active=True, is_tiny=False)
+        .select_related("claim__competency", "dataset")
+        .prefetch_related(Prefetch("also_claims", queryset=Claim.objects.order_by("order")))
+    )
 
 
 def tasks_all_active() -> QuerySet[TaskSpec]:
     return TaskSpec.objects.filter(is_active=True).select_related("claim__competency", "dataset")
+
+
+@dataclass
+class ClaimEntry:
+    """One claim of the catalogue, with the tasks that prove it (its own first, then those that also do)."""
+
+    claim: Claim
+    tasks: list[TaskSpec]
+
+
+def catalogue(tasks: list[TaskSpec]) -> list[tuple[Competency, list[ClaimEntry]]]:
+    """Every active claim of each competency that has tasks, in order, with the listed tasks proving it."""
+    competency_ids = {task.claim.competency_id for task in tasks}
+    claims = Claim.objects.filter(competency_id__in=competency_ids, is_active=True).select_related("competency")
+    result: dict[int, tuple[Competency, list[ClaimEntry]]] = {}
+    for claim in claims.order_by("competency__title", "order"):
+        proving = [t for t in tasks if t.claim_id == claim.pk]
+        proving += [t for t in tasks if t.claim_id != claim.pk and claim in t.also_claims.all()]
+        result.setdefault(claim.competency_id, (claim.competency, []))[1].append(ClaimEntry(claim, proving))
+    return list(result.values())
 
 
 def runs_visible_to(user: Any) -> QuerySet[TrainingRun]:
@@ -29,3 +59,55 @@ def runs_board(user: Any) -> QuerySet[TrainingRun]:
     """The training queue: every run for admins, the runs of their competencies for mentors."""
     runs = TrainingRun.objects.select_related("task", "evidence__learner").order_by("-created_at")
     return runs if user.is_admin_role else runs.filter(evidence__competency__mentors=user)
+
+
+@dataclass
+class LeaderboardRow:
+    rank: int
+    learner_id: int
+    name: str
+    value: float
+    metrics: dict[str, Any]
+    finished_at: datetime | None
+    run_id: int
+    is_viewer: bool
+
+
+def leaderboard(task: TaskSpec, viewer: Any = None) -> list[LeaderboardRow]:
+    """Each learner's best passing run of `task`, best first; ties go to whoever got there first.
+
+    Only learners who opted in are listed, except that a signed-in viewer always sees their own row
+    (marked, so the page can say that only they see it).
+    """
+    viewer_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
+    who = Q(evidence__learner__on_leaderboards=True)
+    if viewer_id is not None:
+        who |= Q(evidence__learner_id=viewer_id)
+    runs = (
+        TrainingRun.objects.filter(who, task=task, status=TrainingRun.State.SUCCEEDED, passed=True)
+        .values("pk", "metrics", "finished_at", "evidence__learner_id", "evidence__learner__username",
+                "evidence__learner__first_name", "evidence__learner__last_name")
+        .order_by("-finished_at")[:LEADERBOARD_SCAN]
+    )  # fmt: skip
+    best: dict[int, dict[str, Any]] = {}
+    for run in runs:
+        value = (run["metrics"] or {}).get(task.metric)
+        if not isinstance(value, int | float):
+            continue
+        learner = run["evidence__learner_id"]
+        held = best.get(learner)
+        # Runs arrive newest first: on an equal score the older run replaces the newer, so it counts.
+        if held is None or value >= held["value"]:
+            best[learner] = run | {"value": float(value)}
+    ordered = sorted(best.values(), key=lambda r: (-r["value"], r["finished_at"] or datetime.max))
+    rows = []
+    for rank, run in enumerate(ordered, start=1):
+        full = f"{run['evidence__learner__first_name']} {run['evidence__learner__last_name']}".strip()
+        rows.append(
+            LeaderboardRow(
+                rank=rank, learner_id=run["evidence__learner_id"], name=full or run["evidence__learner__username"],
+                value=run["value"], metrics=run["metrics"], finished_at=run["finished_at"], run_id=run["pk"],
+                is_viewer=run["evidence__learner_id"] == viewer_id,
+            )
+        )  # fmt: skip
+    return rows

@@ -17,12 +17,16 @@ class TaskSpecSerializer(serializers.ModelSerializer[TaskSpec]):
     spec = serializers.SerializerMethodField()
     starter_py = serializers.SerializerMethodField()
     starter_ipynb = serializers.SerializerMethodField()
+    also_claims: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(read_only=True, many=True)
+    leaderboard = serializers.SerializerMethodField()
+    training_data = serializers.SerializerMethodField()
 
     class Meta:
         model = TaskSpec
         fields = [
-            "slug", "title", "claim", "competency", "brief", "problem", "metric", "threshold", "budget",
-            "spec", "allow_evaluate_only", "dataset", "starter_py", "starter_ipynb",
+            "slug", "title", "summary", "claim", "also_claims", "competency", "brief", "problem", "metric",
+            "threshold", "criteria", "budget", "spec", "allow_evaluate_only", "dataset", "starter_py",
+            "starter_ipynb", "training_data", "leaderboard",
         ]  # fmt: skip
 
     def get_spec(self, task: TaskSpec) -> dict[str, Any]:
@@ -36,7 +40,18 @@ class TaskSpecSerializer(serializers.ModelSerializer[TaskSpec]):
 
     def get_dataset(self, task: TaskSpec) -> dict[str, Any]:
         d = task.dataset
-        return {"slug": d.slug, "version": d.version, "checksum": d.checksum, "title": d.title, "licence": d.licence}
+        stats = d.stats or {}
+        return {
+            "slug": d.slug, "version": d.version, "checksum": d.checksum, "title": d.title, "licence": d.licence,
+            "source": d.source, "description": d.description, "splits": stats.get("splits", {}),
+            "class_names": stats.get("class_names", []), "total_bytes": stats.get("total_bytes"),
+        }  # fmt: skip
+
+    def get_training_data(self, task: TaskSpec) -> str:
+        return absolute_url(self.context, reverse("api-task-data", args=[task.slug, "train.npz"]))
+
+    def get_leaderboard(self, task: TaskSpec) -> str:
+        return absolute_url(self.context, reverse("task-leaderboard", args=[task.slug]))
 
     def get_starter_py(self, task: TaskSpec) -> str:
         return absolute_url(self.context, reverse("task-starter-py", args=[task.slug]))

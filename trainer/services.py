@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Case, Q, When
 from django.utils import timezone
 
 from evidence import services as evidence_services
@@ -37,7 +38,13 @@ class PlatformFault(Exception):
 
 
 def task_for_claim(claim: Claim, slug: str | None = None) -> TaskSpec:
-    tasks = TaskSpec.objects.filter(claim=claim, is_active=True).select_related("dataset")
+    """The task a training submission for `claim` runs: the one named, or the claim's main non-tiny task."""
+    proving = TaskSpec.objects.filter(Q(claim=claim) | Q(also_claims=claim)).values("pk")
+    tasks = (
+        TaskSpec.objects.filter(pk__in=proving, is_active=True)
+        .select_related("dataset")
+        .order_by("is_tiny", Case(When(claim=claim, then=0), default=1), "slug")
+    )
     task = tasks.filter(slug=slug).first() if slug else tasks.filter(is_tiny=False).first() or tasks.first()
     if task is None:
         raise EvidenceError("This claim has no training task" + (f" named {slug!r}." if slug else "."), status=400)
@@ -359,13 +366,18 @@ def tasks_sync() -> list[str]:
                 f"{task.slug}: {'dataset ' + task.dataset + ' is not built' if dataset is None else 'no claim'}"
             )
             continue
-        TaskSpec.objects.update_or_create(
+        spec, _ = TaskSpec.objects.update_or_create(
             slug=task.slug,
             defaults={
                 "title": task.title, "claim": claim, "dataset": dataset, "brief": task.brief(dataset.stats),
-                "metric": task.metric, "threshold": task.threshold, "spec": task.spec, "max_epochs": task.max_epochs,
-                "wall_seconds": task.wall_seconds, "memory_mb": task.memory_mb, "max_params": task.max_params,
+                "summary": task.what_it_proves, "problem": task.problem, "metric": task.metric,
+                "threshold": task.threshold, "criteria": list(task.criteria), "spec": task.spec,
+                "max_epochs": task.max_epochs, "wall_seconds": task.wall_seconds, "memory_mb": task.memory_mb,
+                "max_params": task.max_params,
                 "allow_evaluate_only": task.allow_evaluate_only, "is_tiny": task.tiny,
             },
         )  # fmt: skip
+        spec.also_claims.set(
+            Claim.objects.filter(competency=claim.competency, order__in=task.also_claim_orders).exclude(pk=claim.pk)
+        )
     return skipped

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import pprint
+import string
 
 import nbformat
 
@@ -42,46 +43,100 @@ def starter_py(task: TaskSpec) -> str:
     return path.read_text() if path.exists() else GENERIC_STARTER
 
 
+# The try-out cell. load_inputs is the notebook's copy of what the sandbox harness does to the data, so a
+# local try-out sees the same arrays the server's training does.
+TRY_OUT = string.Template(
+    """if __name__ == "__main__":
+    import io
+    import os
+
+    import numpy as np
+    import requests
+
+    from submission import *  # noqa: F403 - build_model, and train if you defined it
+
+    def fetch(name):
+        url = "$data_url" + name + "/"
+        response = requests.get(url, headers={"Authorization": f"Token {TOKEN}"})
+        response.raise_for_status()
+        return response.content
+
+    def load_inputs(data, spec):
+        names = spec.get("inputs") or ["x"]
+        dtype = spec.get("x_dtype", "float32")
+        if len(names) > 1:
+            return {name: data[name].astype(dtype) for name in names}
+        x = data[names[0]].astype(dtype)
+        if "x_scale" in spec:
+            x = x * spec["x_scale"]
+        if spec.get("input_shape") and x.shape[1:] != tuple(spec["input_shape"]):
+            x = x.reshape((len(x), *spec["input_shape"]))
+        return x
+
+    def part(x, rows):
+        return {name: array[rows] for name, array in x.items()} if isinstance(x, dict) else x[rows]
+
+    data = np.load(io.BytesIO(fetch("train.npz")))$base
+    x, y = load_inputs(data, SPEC), data["y"]
+    cut = int(len(y) * 0.9)
+    split = {"x_train": part(x, slice(None, cut)), "y_train": y[:cut],
+             "x_val": part(x, slice(cut, None)), "y_val": y[cut:]}
+    trial = dict(SPEC, epochs=1)
+    model = build_model(trial)
+    if "train" in globals():
+        model = train(model, split, trial) or model
+    else:
+        model.fit(split["x_train"], split["y_train"], validation_data=(split["x_val"], split["y_val"]), epochs=1)"""
+)
+FETCH_BASE = """
+    os.makedirs("data", exist_ok=True)
+    with open(SPEC["base_model"], "wb") as handle:
+        handle.write(fetch("base.keras"))"""
+
+
 def starter_notebook(task: TaskSpec, *, site_url: str) -> str:
-    """Cells: the brief, build_model, a local try-out and the API submission, both guarded by
-    `if __name__ == "__main__"` so that they run in Colab but not when the server trains the notebook."""
-    spec = json.dumps(task.learner_spec(), indent=4)
+    """A notebook that runs in Google Colab as is (nothing installed beyond what Colab has).
+
+    The model cell is written to submission.py with %%writefile, so the same file is tried locally and sent
+    to the API. Uploaded to Skillproof as a notebook instead, it still works: the server drops magic lines,
+    and the try-out and submission cells are guarded by `if __name__ == "__main__"` (the server imports the
+    code as a module named `submission`).
+    """
+    spec = pprint.pformat(task.learner_spec(), sort_dicts=False)
+    data_url = f"{site_url}/api/tasks/{task.slug}/data/"
+    base = FETCH_BASE if task.spec.get("base_model") else ""
     cells = [
         nbformat.v4.new_markdown_cell(f"# {task.title}\n\n{task.brief}"),
         nbformat.v4.new_code_cell(
-            f"import keras\nprint('Keras', keras.__version__, 'backend', keras.backend.backend())\n\nSPEC = {spec}"
+            "import keras\nprint('Keras', keras.__version__, 'backend', keras.backend.backend())\n\n"
+            f'SITE = "{site_url}"\n'
+            f'TOKEN = ""  # yours, from POST {site_url}/api/auth/token/ (username and password)\n\n'
+            f"SPEC = {spec}"
         ),
-        nbformat.v4.new_markdown_cell("## Your model\nThe server calls `build_model(spec)`; keep it self-contained."),
-        nbformat.v4.new_code_cell(starter_py(task).split('"""', 2)[-1].strip()),
         nbformat.v4.new_markdown_cell(
-            "## Try it here (optional)\nIn Colab this downloads Fashion-MNIST from Keras' servers. "
-            "On Skillproof this cell is skipped: the server trains on its own copy and scores on labels you never see."
+            "## Your model\nThe server calls `build_model(spec)` (and `train(model, data, spec)` if you define it). "
+            "Running this cell writes it to `submission.py`, the file the last cell sends."
+        ),
+        nbformat.v4.new_code_cell("%%writefile submission.py\n" + starter_py(task)),
+        nbformat.v4.new_markdown_cell(
+            "## Try it here (optional)\nDownloads the task's training split from Skillproof (the test labels stay "
+            "on the server) and trains briefly, preparing the data exactly as the server does."
+        ),
+        nbformat.v4.new_code_cell(TRY_OUT.substitute(data_url=data_url, base=base)),
+        nbformat.v4.new_markdown_cell(
+            "## Submit to Skillproof\nSends `submission.py` as training evidence and prints the link to watch "
+            "the run live: the server trains it in a sandbox and scores it on labels you never see."
         ),
         nbformat.v4.new_code_cell(
             'if __name__ == "__main__":\n'
-            "    (x, y), (xt, yt) = keras.datasets.fashion_mnist.load_data()\n"
-            "    x, xt = x[..., None] / 255.0, xt[..., None] / 255.0\n"
-            "    model = build_model(SPEC)\n"
-            "    model.fit(x[:10000], y[:10000], epochs=1, validation_split=0.1)\n"
-            "    print(model.evaluate(xt, yt, verbose=0))"
-        ),
-        nbformat.v4.new_markdown_cell(
-            "## Submit to Skillproof\nGet a token once with your username and password "
-            f"(`POST {site_url}/api/auth/token/`), paste it below and run the cell. "
-            "It sends this notebook's `build_model` as a `.py` file and prints the link to watch the run live."
-        ),
-        nbformat.v4.new_code_cell(
-            'if __name__ == "__main__":\n'
-            "    import inspect, requests\n"
-            f'    SITE = "{site_url}"\n'
-            '    TOKEN = ""  # from POST /api/auth/token/\n'
-            '    source = "import keras\\nfrom keras import layers\\n\\n" + inspect.getsource(build_model)\n'
-            "    response = requests.post(\n"
-            '        f"{SITE}/api/evidence/",\n'
-            '        headers={"Authorization": f"Token {TOKEN}"},\n'
-            f'        data={{"claim": {task.claim_id}, "kind": "training", "task": "{task.slug}"}},\n'
-            '        files={"file": ("submission.py", source.encode())},\n'
-            "    )\n"
+            "    import requests\n"
+            "    with open('submission.py', 'rb') as handle:\n"
+            "        response = requests.post(\n"
+            '            f"{SITE}/api/evidence/",\n'
+            '            headers={"Authorization": f"Token {TOKEN}"},\n'
+            f'            data={{"claim": {task.claim_id}, "kind": "training", "task": "{task.slug}"}},\n'
+            '            files={"file": ("submission.py", handle.read())},\n'
+            "        )\n"
             "    print(response.status_code, response.json())\n"
             '    if response.ok:\n        print("Watch it:", f"{SITE}/runs/{response.json()[\'run\']}/")'
         ),

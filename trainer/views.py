@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+from pathlib import Path
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from evidence.models import EvidenceError
+from tracker.models import User
 from tracker.types import AuthenticatedHttpRequest
 from trainer import selectors, services
+from trainer.datasets.base import CARD_DIR
 from trainer.forms import TrainingSubmitForm
-from trainer.models import TrainingRun
+from trainer.models import Dataset, TrainingRun
 from trainer.starters import starter_notebook, starter_py
 
 # URL name -> (file under the run's artifacts folder, content type)
@@ -24,26 +29,81 @@ ARTIFACTS = {
 
 
 def task_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "trainer/task_list.html", {"tasks": selectors.tasks_listed()})
+    tasks = list(selectors.tasks_listed())
+    return render(request, "trainer/task_list.html", {"tasks": tasks, "catalogue": selectors.catalogue(tasks)})
 
 
 def task_detail(request: HttpRequest, slug: str) -> HttpResponse:
     task = get_object_or_404(selectors.tasks_all_active(), slug=slug)
-    form = TrainingSubmitForm(request.POST or None, request.FILES or None)
+    claims = task.claims()
+    form = TrainingSubmitForm(request.POST or None, request.FILES or None, claims=claims)
     if request.method == "POST":
         if not request.user.is_authenticated:
-            return redirect(f"{settings.LOGIN_URL}?next={request.path}")
+            return redirect_to_login(request.get_full_path())
         if form.is_valid():
             try:
                 evidence = services.training_submit(
-                    learner=request.user, claim=task.claim, upload=form.cleaned_data["file"], task_slug=task.slug
-                )
+                    learner=request.user, claim=form.chosen_claim(), upload=form.cleaned_data["file"],
+                    task_slug=task.slug,
+                )  # fmt: skip
             except EvidenceError as error:
                 form.add_error("file", error.message)
             else:
                 return redirect(evidence.run)
-    status = 400 if form.errors else 200
-    return render(request, "trainer/task_detail.html", {"task": task, "form": form}, status=status)
+    context = {
+        "task": task, "claims": claims, "form": form, "card": dataset_card(task.dataset),
+        "leaders": selectors.leaderboard(task, request.user)[:5],
+    }  # fmt: skip
+    return render(request, "trainer/task_detail.html", context, status=400 if form.errors else 200)
+
+
+def dataset_card(dataset: Dataset) -> dict[str, Any]:
+    """What the dataset card shows, from the stats recorded at build time."""
+    stats = dataset.stats or {}
+    names = list(stats.get("class_names") or [])
+    splits = []
+    for split in ("train", "test"):
+        counts = list(stats.get("splits", {}).get(split, {}).get("class_counts") or [])
+        total = sum(counts) or 1
+        rows = [
+            {"name": names[i] if i < len(names) else str(i), "count": n, "share": round(100 * n / total, 1)}
+            for i, n in enumerate(counts)
+        ]
+        splits.append({"name": split, "count": stats.get("splits", {}).get(split, {}).get("count", 0), "classes": rows})
+    return {
+        "splits": splits,
+        "pictures": [p for p in stats.get("pictures", []) if isinstance(p, str)],
+        "samples": [s for s in stats.get("samples", []) if isinstance(s, dict)][:8],
+        "megabytes": round(int(stats.get("total_bytes", 0)) / (1024 * 1024), 1),
+    }
+
+
+def task_card_picture(request: HttpRequest, slug: str, name: str) -> FileResponse:
+    """A dataset card picture: only names the build recorded, read from the dataset's card folder."""
+    task = get_object_or_404(selectors.tasks_all_active(), slug=slug)
+    stored = f"{CARD_DIR}/{name}"
+    if stored not in (task.dataset.stats or {}).get("pictures", []):
+        raise Http404("No such picture.")
+    path = Path(task.dataset.path) / stored
+    if not path.is_file():
+        raise Http404("The dataset's pictures are missing; rebuild it with manage.py build_datasets.")
+    response = FileResponse(open(path, "rb"), content_type="image/png")  # noqa: SIM115
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def task_leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
+    task = get_object_or_404(selectors.tasks_all_active(), slug=slug)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        show = request.POST.get("show") == "1"
+        User.objects.filter(pk=request.user.pk).update(on_leaderboards=show)
+        messages.success(request, "You are on the leaderboards." if show else "You are off the leaderboards.")
+        return redirect("task-leaderboard", slug=task.slug)
+    rows = selectors.leaderboard(task, request.user)
+    return render(request, "trainer/leaderboard.html", {"task": task, "rows": rows})
 
 
 def task_starter_py(request: HttpRequest, slug: str) -> HttpResponse:

@@ -159,7 +159,7 @@ def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     started = time.monotonic()
     built = fashion_mnist.build(out, tiny=True)
     assert time.monotonic() - started < 10
-    assert built.slug == TINY and built.version == "1"
+    assert built.slug == TINY and built.version == fashion_mnist.VERSION
     return out
 
 
@@ -183,7 +183,7 @@ def test_tiny_is_stratified(tiny_dir: Path) -> None:
 
 
 def test_tiny_keeps_labels_apart(tiny_dir: Path) -> None:
-    assert sorted(p.name for p in tiny_dir.iterdir()) == ["labels", "test_inputs.npz", "train.npz"]
+    assert sorted(p.name for p in tiny_dir.iterdir()) == ["card", "labels", "test_inputs.npz", "train.npz"]
     assert set(load(tiny_dir / TRAIN_FILE)) == {"x", "y"}
     assert set(load(tiny_dir / TEST_INPUTS_FILE)) == {"x"}
     assert set(load(tiny_dir / TEST_LABELS_FILE)) == {"y"}
@@ -208,7 +208,7 @@ def test_tiny_build_is_deterministic(tiny_dir: Path, tmp_path: Path) -> None:
     assert stats["splits"]["test"] == {"count": 500, "class_counts": [50] * 10}
     assert stats["shape"] == [28, 28] and stats["dtype"] == "uint8"
     assert stats["class_names"][0] == "T-shirt/top" and stats["class_names"][9] == "Ankle boot"
-    assert set(stats["file_sizes"]) == {TRAIN_FILE, TEST_INPUTS_FILE, TEST_LABELS_FILE}
+    assert set(stats["file_sizes"]) == {TRAIN_FILE, TEST_INPUTS_FILE, TEST_LABELS_FILE, "card/images.png"}
     assert stats["total_bytes"] == sum(stats["file_sizes"].values())
     assert "float32" in built.description and "channel" in built.description
 
@@ -228,7 +228,7 @@ def test_missing_source_names_the_package(tmp_path: Path, monkeypatch: pytest.Mo
 class TestDatasetBuild:
     def test_builds_and_records(self, tmp_path: Path) -> None:
         dataset = dataset_build(slug=TINY, data_dir=tmp_path)
-        folder = tmp_path / TINY / "1"
+        folder = tmp_path / TINY / fashion_mnist.VERSION
         assert dataset.path == str(folder) and dataset.checksum == files_checksum(folder)
         assert dataset.title == "Fashion-MNIST (tiny)" and dataset.licence == "MIT (Zalando Research)"
         assert dataset.source == "Debian package dataset-fashion-mnist"
@@ -242,11 +242,11 @@ class TestDatasetBuild:
         assert all(path.is_file() for path in files.values())
         assert dataset_verify(dataset)
         # Only the dataset itself remains: no staging or old folders beside it.
-        assert [p.name for p in (tmp_path / TINY).iterdir()] == ["1"]
+        assert [p.name for p in (tmp_path / TINY).iterdir()] == [fashion_mnist.VERSION]
 
     def test_second_call_does_nothing(self, tmp_path: Path) -> None:
         first = dataset_build(slug=TINY, data_dir=tmp_path)
-        folder = tmp_path / TINY / "1"
+        folder = tmp_path / TINY / fashion_mnist.VERSION
         inode, mtime = folder.stat().st_ino, (folder / TRAIN_FILE).stat().st_mtime_ns
         assert dataset_is_current(slug=TINY, data_dir=tmp_path)
         second = dataset_build(slug=TINY, data_dir=tmp_path)
@@ -256,7 +256,7 @@ class TestDatasetBuild:
 
     def test_tampering_is_detected_and_rebuilt(self, tmp_path: Path) -> None:
         dataset = dataset_build(slug=TINY, data_dir=tmp_path)
-        folder = tmp_path / TINY / "1"
+        folder = tmp_path / TINY / fashion_mnist.VERSION
         with (folder / TEST_INPUTS_FILE).open("ab") as handle:
             handle.write(b"\0")
         assert not dataset_verify(dataset)
@@ -267,26 +267,26 @@ class TestDatasetBuild:
 
     def test_extra_file_counts_as_tampering(self, tmp_path: Path) -> None:
         dataset = dataset_build(slug=TINY, data_dir=tmp_path)
-        (tmp_path / TINY / "1" / "labels" / "copy.npz").write_bytes(b"x")
+        (tmp_path / TINY / fashion_mnist.VERSION / "labels" / "copy.npz").write_bytes(b"x")
         assert not dataset_verify(dataset)
         dataset_build(slug=TINY, data_dir=tmp_path)
-        assert not (tmp_path / TINY / "1" / "labels" / "copy.npz").exists()
+        assert not (tmp_path / TINY / fashion_mnist.VERSION / "labels" / "copy.npz").exists()
 
     def test_missing_folder_is_rebuilt(self, tmp_path: Path) -> None:
         dataset = dataset_build(slug=TINY, data_dir=tmp_path)
-        shutil.rmtree(tmp_path / TINY / "1")
+        shutil.rmtree(tmp_path / TINY / fashion_mnist.VERSION)
         assert not dataset_verify(dataset)
         assert dataset_verify(dataset_build(slug=TINY, data_dir=tmp_path))
 
     def test_force_rebuilds(self, tmp_path: Path) -> None:
         dataset_build(slug=TINY, data_dir=tmp_path)
-        inode = (tmp_path / TINY / "1").stat().st_ino
+        inode = (tmp_path / TINY / fashion_mnist.VERSION).stat().st_ino
         dataset_build(slug=TINY, data_dir=tmp_path, force=True)
-        assert (tmp_path / TINY / "1").stat().st_ino != inode
+        assert (tmp_path / TINY / fashion_mnist.VERSION).stat().st_ino != inode
 
     def test_data_dir_defaults_to_the_setting(self, tmp_path: Path, settings: Settings) -> None:
         settings.TRAINER_DATA_DIR = tmp_path / "from-settings"
-        assert dataset_build(slug=TINY).path == str(tmp_path / "from-settings" / TINY / "1")
+        assert dataset_build(slug=TINY).path == str(tmp_path / "from-settings" / TINY / fashion_mnist.VERSION)
 
     def test_unavailable_source_leaves_nothing(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(fashion_mnist, "SOURCE_DIR", tmp_path / "nowhere")
@@ -327,6 +327,8 @@ def test_command_missing_source_still_builds_the_others(
 ) -> None:
     settings.TRAINER_DATA_DIR = tmp_path / "data"
     monkeypatch.setattr(fashion_mnist, "SOURCE_DIR", tmp_path / "nowhere")
+    for slug in [s for s in registry.BUILDERS if s not in (fashion_mnist.SLUG, fashion_mnist.TINY_SLUG)]:
+        monkeypatch.delitem(registry.BUILDERS, slug)  # only the two Fashion-MNIST builders and the toy
     monkeypatch.setitem(registry.BUILDERS, "toy", build_toy)
     monkeypatch.setitem(registry.VERSIONS, "toy", "1")
     out, err, error = run_command()
@@ -346,11 +348,12 @@ def test_command_builds_then_reports_up_to_date(tmp_path: Path, settings: Settin
     out, err, error = run_command(TINY)
     assert error is None and err == ""
     checksum = Dataset.objects.get(slug=TINY).checksum
-    assert out.startswith(f"{TINY} 1: built in ") and f"sha256 {checksum[:12]}" in out and "1.1 MB" in out
+    version = fashion_mnist.VERSION
+    assert out.startswith(f"{TINY} {version}: built in ") and f"sha256 {checksum[:12]}" in out and "1.1 MB" in out
     out, _, error = run_command(TINY)
-    assert error is None and out.startswith(f"{TINY} 1: up to date in ")
+    assert error is None and out.startswith(f"{TINY} {version}: up to date in ")
     out, _, error = run_command(TINY, "--force")
-    assert error is None and out.startswith(f"{TINY} 1: built in ")
+    assert error is None and out.startswith(f"{TINY} {version}: built in ")
 
 
 @pytest.mark.django_db

@@ -32,6 +32,10 @@ class TaskDef:
     allow_evaluate_only: bool = False
     tiny: bool = False
     metric: str = "accuracy"
+    problem: str = "classification"
+    also_claim_orders: tuple[int, ...] = ()
+    criteria: tuple[dict[str, Any], ...] = ()
+    what_it_proves: str = ""
 
     def path(self, name: str) -> Path:
         return CATALOGUE_DIR / self.folder / name
@@ -39,7 +43,12 @@ class TaskDef:
     def brief(self, stats: dict[str, Any] | None = None) -> str:
         splits = (stats or {}).get("splits", {})
         train = int(splits.get("train", {}).get("count", 0))
-        figures = {
+        # Scalar facts of the built dataset ({base_target_accuracy}, {vocabulary_size}, ...) may be quoted too.
+        scalars = {k: v for k, v in (stats or {}).items() if isinstance(v, int | float | str)}
+        for key, value in (stats or {}).items():  # one level of nesting: {real_digits_is_like}
+            if isinstance(value, dict):
+                scalars |= {f"{key}_{k}": v for k, v in value.items() if isinstance(v, int | float | str)}
+        figures = scalars | {
             "train_count": f"{round(train * 0.9):,}",
             "val_count": f"{train - round(train * 0.9):,}",
             "test_count": f"{int(splits.get('test', {}).get('count', 0)):,}",
@@ -51,6 +60,9 @@ class TaskDef:
             "memory_mb": f"{self.memory_mb:,}",
             "max_params": f"{self.max_params:,}",
         }
+        for rule in self.criteria:  # {min_macro_f1}, {max_copy_rate}
+            figures |= {f"{bound}_{rule['metric']}": f"{rule[bound]:.2f}" for bound in ("min", "max") if bound in rule}
+        figures |= {k: v for k, v in self.spec.items() if isinstance(v, int | float | str)}
         text = self.path("brief.md").read_text()
         if self.tiny:
             text = "*Tiny variant for tests and health checks: a small subset, seconds to train.*\n\n" + text
@@ -59,14 +71,20 @@ class TaskDef:
 
 FASHION_SPEC = {"input_shape": [28, 28, 1], "num_classes": 10, "x_scale": 1 / 255, "batch_size": 64}
 
-# Thresholds come from measurements on this platform (2-core CPU): see README "Task library".
+# Claim numbers (order) in the shipped Keras competency.
+BACKEND, DESIGN, VISION, LANGUAGE, PRETRAINED, ARCHITECTURES = 2, 5, 7, 8, 9, 10
+
+# Thresholds come from measurements on this platform (2-core CPU): the reference solution and a trivial
+# baseline of each task, by bench/tasks. See README "Task library".
 FASHION_MNIST_CNN = TaskDef(
     slug="fashion-mnist-cnn",
     title="Classify Fashion-MNIST clothing images",
     folder="fashion-mnist",
     dataset="fashion-mnist",
     competency="keras",
-    claim_order=7,
+    claim_order=VISION,
+    also_claim_orders=(BACKEND, DESIGN, ARCHITECTURES),
+    what_it_proves="Design, train and evaluate a CNN image classifier in Keras on the TensorFlow backend.",
     threshold=0.85,
     baseline=0.10,
     reference=0.90,
@@ -77,19 +95,225 @@ FASHION_MNIST_CNN = TaskDef(
     max_params=500_000,
     allow_evaluate_only=True,
 )
-TASKS = [
-    FASHION_MNIST_CNN,
-    # The same task on 2,000/500 images: seconds to train, for tests and health checks.
-    replace(
-        FASHION_MNIST_CNN,
-        slug="fashion-mnist-tiny",
-        title="Classify Fashion-MNIST clothing images (tiny)",
-        dataset="fashion-mnist-tiny",
-        threshold=0.50,
-        reference=0.75,
-        max_epochs=2,
-        wall_seconds=180,
-        memory_mb=2048,
-        tiny=True,
-    ),
-]
+SHAPES_SEGMENTATION = TaskDef(
+    slug="shapes-segmentation",
+    title="Segment generated shapes",
+    folder="shapes",
+    dataset="shapes",
+    competency="keras",
+    claim_order=VISION,
+    problem="segmentation",
+    metric="mean_iou",
+    what_it_proves="Build an encoder-decoder that labels every pixel (semantic segmentation).",
+    threshold=0.80,
+    baseline=0.20,
+    reference=0.90,
+    spec={
+        "input_shape": [32, 32, 1],
+        "num_classes": 4,
+        "x_scale": 1 / 255,
+        "output_shape": [32, 32, 4],
+        "batch_size": 32,
+    },
+    max_epochs=10,
+    wall_seconds=900,
+    max_params=500_000,
+)
+FASHION_EMBEDDINGS = TaskDef(
+    slug="fashion-mnist-embeddings",
+    title="Extract image features: Fashion-MNIST embeddings",
+    folder="embeddings",
+    dataset="fashion-mnist-embed",
+    competency="keras",
+    claim_order=VISION,
+    problem="embedding",
+    metric="knn5_accuracy",
+    what_it_proves="Train a feature extractor whose embeddings group similar images (judged by k-NN).",
+    threshold=0.85,
+    baseline=0.80,
+    reference=0.90,
+    spec={
+        "input_shape": [28, 28, 1],
+        "num_classes": 10,
+        "x_scale": 1 / 255,
+        "embedding_dim": 32,
+        "output_shape": [32],
+        "loss": None,
+        "knn_k": 5,
+        "batch_size": 64,
+    },
+    max_epochs=3,
+    wall_seconds=900,
+    max_params=500_000,
+)
+WORDNET_TEXT = TaskDef(
+    slug="wordnet-text",
+    title="Classify English definitions by topic (WordNet)",
+    folder="wordnet",
+    dataset="wordnet-glosses",
+    competency="keras",
+    claim_order=LANGUAGE,
+    what_it_proves="Extract features from real text (token embeddings) and classify it.",
+    threshold=0.60,
+    baseline=0.10,
+    reference=0.70,
+    criteria=({"metric": "macro_f1", "min": 0.55},),
+    spec={
+        "input_shape": [40],
+        "x_dtype": "int32",
+        "vocabulary_size": 12000,
+        "sequence_length": 40,
+        "num_classes": 10,
+        "batch_size": 64,
+    },
+    max_epochs=10,
+    wall_seconds=600,
+    max_params=1_000_000,
+)
+SPOKEN_DIGITS = TaskDef(
+    slug="spoken-digits",
+    title="Recognise spoken digits",
+    folder="speech",
+    dataset="spoken-digits",
+    competency="keras",
+    claim_order=LANGUAGE,
+    what_it_proves="Extract features from voice signals (spectrograms) and classify spoken words.",
+    threshold=0.80,
+    baseline=0.10,
+    reference=0.90,
+    spec={"input_shape": [8000], "x_scale": 1 / 32768, "sample_rate": 8000, "num_classes": 10, "batch_size": 32},
+    max_epochs=15,
+    wall_seconds=900,
+    max_params=500_000,
+)
+NEIGHBOUR_TAGS = TaskDef(
+    slug="bilstm-tagging",
+    title="Tag tokens from both sides: a bidirectional LSTM",
+    folder="tagging",
+    dataset="neighbour-tags",
+    competency="keras",
+    claim_order=ARCHITECTURES,
+    problem="tagging",
+    metric="token_accuracy",
+    what_it_proves="Build a bidirectional RNN: a one-directional one cannot pass.",
+    threshold=0.90,
+    baseline=0.37,
+    reference=0.99,
+    spec={
+        "input_shape": [20],
+        "x_dtype": "int32",
+        "vocabulary_size": 10,
+        "sequence_length": 20,
+        "num_classes": 3,
+        "output_shape": [20, 3],
+        "required_layers": ["Bidirectional"],
+        "batch_size": 64,
+    },
+    max_epochs=15,
+    wall_seconds=600,
+    max_params=200_000,
+)
+MOVING_DIGITS = TaskDef(
+    slug="convlstm-moving-digits",
+    title="Which way does the digit move? A convolutional LSTM",
+    folder="moving-digits",
+    dataset="moving-digits",
+    competency="keras",
+    claim_order=ARCHITECTURES,
+    what_it_proves="Build a convolutional LSTM that reads motion in a sequence of frames.",
+    threshold=0.85,
+    baseline=0.13,
+    reference=0.95,
+    spec={
+        "input_shape": [8, 16, 16, 1],
+        "x_scale": 1 / 255,
+        "num_classes": 8,
+        "frames": 8,
+        "required_layers": ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"],
+        "batch_size": 32,
+    },
+    max_epochs=8,
+    wall_seconds=900,
+    max_params=300_000,
+)
+BABI_QA = TaskDef(
+    slug="memory-network-qa",
+    title="Answer questions about a story: a memory network",
+    folder="babi",
+    dataset="babi-rooms",
+    competency="keras",
+    claim_order=ARCHITECTURES,
+    what_it_proves="Build a memory network that attends over sentences to answer questions (bAbI tasks 1-2).",
+    threshold=0.85,
+    baseline=0.18,
+    reference=0.95,
+    spec={
+        "inputs": ["story", "question"],
+        "x_dtype": "int32",
+        "story_shape": [10, 6],
+        "question_length": 4,
+        "vocabulary_size": 32,
+        "num_classes": 6,
+        "batch_size": 64,
+    },
+    max_epochs=20,
+    wall_seconds=600,
+    max_params=500_000,
+)
+DIGITS_GAN = TaskDef(
+    slug="digits-gan",
+    title="Generate handwritten digits: a GAN",
+    folder="gan",
+    dataset="digits-gan",
+    competency="keras",
+    claim_order=ARCHITECTURES,
+    problem="generation",
+    metric="is_like",
+    what_it_proves="Train a generator against a discriminator; judged by the platform's own classifier.",
+    threshold=5.0,
+    baseline=2.2,
+    reference=7.0,
+    criteria=({"metric": "fid_like", "max": 8.0}, {"metric": "copy_rate", "max": 0.10}),
+    spec={"latent_dim": 32, "output_shape": [8, 8, 1], "loss": None, "batch_size": 64},
+    max_epochs=200,
+    wall_seconds=900,
+    max_params=200_000,
+)
+FINETUNE = TaskDef(
+    slug="finetune-pretrained",
+    title="Fine-tune a pre-trained network for a new camera",
+    folder="finetune",
+    dataset="fashion-negatives",
+    competency="keras",
+    claim_order=PRETRAINED,
+    what_it_proves="Load a pre-trained network, modify it and fine-tune it to beat its own result.",
+    threshold=0.70,
+    baseline=0.55,
+    reference=0.80,
+    criteria=({"metric": "base_weights_reused", "min": 0.5},),
+    spec={**FASHION_SPEC, "base_model": "data/base.keras", "batch_size": 32},
+    max_epochs=10,
+    wall_seconds=600,
+    max_params=500_000,
+)
+FULL_TASKS = [
+    FASHION_MNIST_CNN, SHAPES_SEGMENTATION, FASHION_EMBEDDINGS, WORDNET_TEXT, SPOKEN_DIGITS, NEIGHBOUR_TAGS,
+    MOVING_DIGITS, BABI_QA, DIGITS_GAN, FINETUNE,
+]  # fmt: skip
+# Tiny variants: the same task on a small subset, seconds to train. They check the pipeline and the metric
+# wiring in tests and health checks, not the accuracy, so their thresholds are low.
+TINY_OVERRIDES: dict[str, dict[str, Any]] = {
+    "fashion-mnist-cnn": {"slug": "fashion-mnist-tiny", "threshold": 0.50, "reference": 0.75, "max_epochs": 2},
+}
+
+
+def tiny_variant(task: TaskDef) -> TaskDef:
+    overrides = {
+        "slug": f"{task.slug}-tiny", "title": f"{task.title} (tiny)", "dataset": f"{task.dataset}-tiny",
+        "max_epochs": min(task.max_epochs, 2), "wall_seconds": 180, "memory_mb": 2048, "tiny": True,
+        "threshold": 0.0,
+    }  # fmt: skip
+    return replace(task, **(overrides | TINY_OVERRIDES.get(task.slug, {})))
+
+
+TASKS = [variant for task in FULL_TASKS for variant in (task, tiny_variant(task))]

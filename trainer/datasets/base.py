@@ -4,7 +4,8 @@ A builder writes into `out_dir`:
 
 - `train.npz` with `x` and `y`: copied into the train sandbox;
 - `test_inputs.npz` with `x`: copied into the predict sandbox;
-- `labels/test_labels.npz` with `y`: read only by the trusted scorer. Keeping the labels in their own folder
+- `labels/test_labels.npz` with `y` (and whatever else the scorer needs): read only by the trusted scorer.
+  Keeping the labels in their own folder
   lets the platform copy the sandbox files without ever filtering inside an archive.
 
 Only numpy and the standard library are used here: the worker that scores runs must never import TensorFlow.
@@ -24,6 +25,10 @@ TRAIN_FILE = "train.npz"
 TEST_INPUTS_FILE = "test_inputs.npz"
 LABELS_DIR = "labels"
 TEST_LABELS_FILE = f"{LABELS_DIR}/test_labels.npz"
+# Files both sandboxes receive under data/ (a base model to fine-tune).
+SHARED_DIR = "shared"
+# Pictures and texts for the dataset card; never copied into a sandbox.
+CARD_DIR = "card"
 
 # zipfile stamps each member with the current time, which would make two builds of the same data differ.
 # A fixed stamp (the earliest a zip can hold) keeps the archives, and so the checksum, reproducible.
@@ -101,3 +106,45 @@ def files_checksum(folder: Path) -> str:
 def file_sizes(folder: Path) -> dict[str, int]:
     """Bytes per file under `folder`, keyed by relative path, for a dataset's stats."""
     return {p.relative_to(folder).as_posix(): p.stat().st_size for p in dataset_file_paths(folder)}
+
+
+def class_counts(labels: np.ndarray, num_classes: int) -> list[int]:
+    return [int(n) for n in np.bincount(np.asarray(labels).astype(np.int64).ravel(), minlength=num_classes)]
+
+
+def split_stats(
+    out_dir: Path, *, train_y: np.ndarray, test_y: np.ndarray, class_names: list[str], **extra: Any
+) -> dict[str, Any]:
+    """The stats every dataset card shows: split sizes, class balance (per example or per token/pixel), files."""
+    sizes = file_sizes(out_dir)
+    n = len(class_names)
+    return {
+        "splits": {
+            "train": {"count": len(train_y), "class_counts": class_counts(train_y, n)},
+            "test": {"count": len(test_y), "class_counts": class_counts(test_y, n)},
+        },
+        "num_classes": n,
+        "class_names": class_names,
+        "file_sizes": sizes,
+        "total_bytes": sum(sizes.values()),
+        **extra,
+    }
+
+
+def stratified_split(
+    labels: np.ndarray, test_fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test indices with each class split in the same proportion, both shuffled."""
+    train, test = [], []
+    for label in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        cut = round(len(members) * test_fraction)
+        test.append(members[:cut])
+        train.append(members[cut:])
+    return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
+
+
+def per_class(labels: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Up to `count` indices of each class, shuffled together."""
+    chosen = [rng.permutation(np.flatnonzero(labels == label))[:count] for label in np.unique(labels)]
+    return rng.permutation(np.concatenate(chosen))

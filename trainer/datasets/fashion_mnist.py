@@ -31,7 +31,7 @@ SOURCE_FILES = {
 }
 INSTALL_HINT = "Fashion-MNIST needs the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist)"
 
-VERSION = "1"
+VERSION = "2"
 SLUG = "fashion-mnist"
 TINY_SLUG = "fashion-mnist-tiny"
 CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
@@ -90,6 +90,10 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
     write_npz(out_dir / TRAIN_FILE, x=train_x, y=train_y)
     write_npz(out_dir / TEST_INPUTS_FILE, x=test_x)
     write_npz(out_dir / TEST_LABELS_FILE, y=test_y)
+    from trainer.datasets import cards
+
+    picture = cards.save_image(out_dir, "images.png", cards.strip([train_x[i] for i in range(8)]), scale=2)
+    stats = _stats(out_dir, train_y, test_y) | {"pictures": [picture]}
     return BuiltDataset(
         slug=TINY_SLUG if tiny else SLUG,
         version=VERSION,
@@ -97,7 +101,7 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
         source="Debian package dataset-fashion-mnist",
         licence="MIT (Zalando Research)",
         description=_description(tiny),
-        stats=_stats(out_dir, train_y, test_y),
+        stats=stats,
     )
 
 
@@ -175,3 +179,65 @@ def _description(tiny: bool) -> str:
         "the sandbox harness scales them to float32 in [0, 1] and adds the channel axis, so build_model sees "
         "(28, 28, 1). Labels are class ids 0-9."
     )
+
+
+# --- embeddings: the same images, scored by k-nearest neighbours on the embeddings a model returns ----------
+
+EMBED_SLUG = "fashion-mnist-embed"
+EMBED_TINY_SLUG = "fashion-mnist-embed-tiny"
+EMBED_SEED = 4471
+
+
+def build_embeddings(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
+    """Train images with labels; test images split into a labelled gallery and queries, both only for the scorer.
+
+    The sandbox gets all test images in one array (gallery and queries shuffled together), so it cannot tell
+    which rows are which; the scorer classifies each query by the labels of its nearest gallery embeddings.
+    """
+    from trainer.datasets import cards
+
+    train_x, train_y, test_x, test_y = load_source()
+    rng = np.random.default_rng(EMBED_SEED)
+    if tiny:
+        train_pick = stratified_indices(train_y, TINY_TRAIN_PER_CLASS, rng)
+        test_pick = stratified_indices(test_y, TINY_TEST_PER_CLASS, rng)
+    else:
+        train_pick = rng.permutation(len(train_y))
+        test_pick = stratified_indices(test_y, 400, rng)
+    train_x, train_y = train_x[train_pick], train_y[train_pick]
+    test_x, test_y = test_x[test_pick], test_y[test_pick]
+    gallery = np.zeros(len(test_y), dtype=bool)
+    for label in range(NUM_CLASSES):
+        members = np.flatnonzero(test_y == label)
+        gallery[members[: len(members) // 2]] = True
+    write_npz(out_dir / TRAIN_FILE, x=train_x, y=train_y)
+    write_npz(out_dir / TEST_INPUTS_FILE, x=test_x)
+    write_npz(out_dir / TEST_LABELS_FILE, y=test_y, gallery=gallery)
+    picture = cards.save_image(out_dir, "images.png", cards.strip([train_x[i] for i in range(8)]), scale=2)
+    stats = _stats(out_dir, train_y, test_y)
+    from trainer.scoring import knn_metrics
+
+    # What a model that learnt nothing scores: the raw pixels as embeddings.
+    raw = knn_metrics(test_x.reshape(len(test_x), -1).astype(np.float64), test_y, gallery)
+    stats |= {
+        "pictures": [picture], "gallery": int(gallery.sum()), "queries": int((~gallery).sum()),
+        "raw_pixels_knn5": raw["knn5_accuracy"],
+    }  # fmt: skip
+    return BuiltDataset(
+        slug=EMBED_TINY_SLUG if tiny else EMBED_SLUG,
+        version=VERSION,
+        title="Fashion-MNIST for embeddings" + (" (tiny)" if tiny else ""),
+        source="Debian package dataset-fashion-mnist",
+        licence="MIT (Zalando Research)",
+        description=(
+            f"Zalando's Fashion-MNIST: {len(train_y):,} labelled training images; {len(test_y):,} test images "
+            f"({len(test_y) // NUM_CLASSES} per class) that the scorer splits into a labelled gallery "
+            f"({int(gallery.sum()):,}) and queries ({int((~gallery).sum()):,}). The sandbox sees all test images "
+            "shuffled together, without labels and without knowing which are queries."
+        ),
+        stats=stats,
+    )
+
+
+def build_embeddings_tiny(out_dir: Path) -> BuiltDataset:
+    return build_embeddings(out_dir, tiny=True)

@@ -15,21 +15,45 @@ from pathlib import Path
 
 from django.conf import settings
 
-from trainer.datasets import fashion_mnist
-from trainer.datasets.base import TEST_INPUTS_FILE, TEST_LABELS_FILE, TRAIN_FILE, BuiltDataset, files_checksum
+from trainer.datasets import babi, digits, fashion_mnist, finetune, shapes, speech, tagging, wordnet
+from trainer.datasets.base import (
+    SHARED_DIR,
+    TEST_INPUTS_FILE,
+    TEST_LABELS_FILE,
+    TRAIN_FILE,
+    BuiltDataset,
+    files_checksum,
+)
 from trainer.models import Dataset
 
 logger = logging.getLogger(__name__)
 
-BUILDERS: dict[str, Callable[[Path], BuiltDataset]] = {
-    fashion_mnist.SLUG: fashion_mnist.build,
-    fashion_mnist.TINY_SLUG: fashion_mnist.build_tiny,
+# slug -> (builder, version). The version is known before building, so an up-to-date folder is found without
+# building. Each full dataset has a tiny variant for tests and health checks.
+_DATASETS: dict[str, tuple[Callable[[Path], BuiltDataset], str]] = {
+    fashion_mnist.SLUG: (fashion_mnist.build, fashion_mnist.VERSION),
+    fashion_mnist.TINY_SLUG: (fashion_mnist.build_tiny, fashion_mnist.VERSION),
+    fashion_mnist.EMBED_SLUG: (fashion_mnist.build_embeddings, fashion_mnist.VERSION),
+    fashion_mnist.EMBED_TINY_SLUG: (fashion_mnist.build_embeddings_tiny, fashion_mnist.VERSION),
+    shapes.SLUG: (shapes.build, shapes.VERSION),
+    shapes.TINY_SLUG: (shapes.build_tiny, shapes.VERSION),
+    wordnet.SLUG: (wordnet.build, wordnet.VERSION),
+    wordnet.TINY_SLUG: (wordnet.build_tiny, wordnet.VERSION),
+    speech.SLUG: (speech.build, speech.VERSION),
+    speech.TINY_SLUG: (speech.build_tiny, speech.VERSION),
+    tagging.SLUG: (tagging.build, tagging.VERSION),
+    tagging.TINY_SLUG: (tagging.build_tiny, tagging.VERSION),
+    digits.MOVING_SLUG: (digits.build_moving, digits.VERSION),
+    digits.MOVING_TINY_SLUG: (digits.build_moving_tiny, digits.VERSION),
+    babi.SLUG: (babi.build, babi.VERSION),
+    babi.TINY_SLUG: (babi.build_tiny, babi.VERSION),
+    digits.GAN_SLUG: (digits.build_gan, digits.VERSION),
+    digits.GAN_TINY_SLUG: (digits.build_gan_tiny, digits.VERSION),
+    finetune.SLUG: (finetune.build, finetune.VERSION),
+    finetune.TINY_SLUG: (finetune.build_tiny, finetune.VERSION),
 }
-# The version each builder writes. Known before building, so an up-to-date folder is found without building.
-VERSIONS: dict[str, str] = {
-    fashion_mnist.SLUG: fashion_mnist.VERSION,
-    fashion_mnist.TINY_SLUG: fashion_mnist.VERSION,
-}
+BUILDERS: dict[str, Callable[[Path], BuiltDataset]] = {slug: pair[0] for slug, pair in _DATASETS.items()}
+VERSIONS: dict[str, str] = {slug: pair[1] for slug, pair in _DATASETS.items()}
 
 
 def dataset_folder(*, slug: str, data_dir: Path | None = None) -> Path:
@@ -105,13 +129,18 @@ def _replace_folder(new: Path, folder: Path) -> None:
 
 
 def dataset_files(dataset: Dataset) -> dict[str, Path]:
-    """The files of a built dataset. `test_labels` is for the trusted scorer only, never for a sandbox."""
+    """The files of a built dataset. `test_labels` is for the trusted scorer only, never for a sandbox;
+    `shared/<name>` files (a base model to fine-tune) go into both sandboxes."""
     folder = Path(dataset.path)
-    return {
+    files = {
         "train": folder / TRAIN_FILE,
         "test_inputs": folder / TEST_INPUTS_FILE,
         "test_labels": folder / TEST_LABELS_FILE,
     }
+    shared = folder / SHARED_DIR
+    if shared.is_dir():
+        files |= {f"{SHARED_DIR}/{p.name}": p for p in sorted(shared.iterdir()) if p.is_file()}
+    return files
 
 
 def dataset_verify(dataset: Dataset) -> bool:

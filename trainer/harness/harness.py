@@ -67,15 +67,25 @@ def describe(error: BaseException) -> str:
 
 
 def load_inputs(path: Path, spec: dict[str, Any]) -> Any:
+    """The model's input: one array `x`, or a dict of named arrays when the task has several inputs."""
     import numpy as np
 
+    names = spec.get("inputs") or ["x"]
     with np.load(path, allow_pickle=False) as data:
-        x = data["x"]
-    x = x.astype("float32") * float(spec.get("x_scale", 1.0))
+        arrays = {name: data[name] for name in names}
+    if len(names) > 1:
+        return {name: array.astype(spec.get("x_dtype", "float32")) for name, array in arrays.items()}
+    x = arrays[names[0]].astype(spec.get("x_dtype", "float32"))
+    if "x_scale" in spec:
+        x = x * float(spec["x_scale"])
     shape = spec.get("input_shape")
     if shape and x.shape[1:] != tuple(shape) and math.prod(x.shape[1:]) == math.prod(shape):
         x = x.reshape((x.shape[0], *shape))
     return x
+
+
+def take(x: Any, rows: Any) -> Any:
+    return {name: array[rows] for name, array in x.items()} if isinstance(x, dict) else x[rows]
 
 
 def load_training_data(spec: dict[str, Any]) -> dict[str, Any]:
@@ -85,10 +95,10 @@ def load_training_data(spec: dict[str, Any]) -> dict[str, Any]:
     x = load_inputs(JOB / "data" / "train.npz", spec)
     with np.load(JOB / "data" / "train.npz", allow_pickle=False) as data:
         y = data["y"]
-    order = np.random.default_rng(int(spec.get("seed", 0))).permutation(len(x))
-    cut = int(len(x) * (1 - float(spec.get("validation_fraction", 0.1))))
+    order = np.random.default_rng(int(spec.get("seed", 0))).permutation(len(y))
+    cut = int(len(y) * (1 - float(spec.get("validation_fraction", 0.1))))
     train, val = order[:cut], order[cut:]
-    return {"x_train": x[train], "y_train": y[train], "x_val": x[val], "y_val": y[val]}
+    return {"x_train": take(x, train), "y_train": y[train], "x_val": take(x, val), "y_val": y[val]}
 
 
 # --- learner code ---------------------------------------------------------------------------
@@ -128,21 +138,57 @@ def build(module: Any, spec: dict[str, Any]) -> Any:
         raise LearnerError("bad_model", f"build_model(spec) must return a keras.Model, not {type(model).__name__}.")
     check_output_shape(model, spec)
     check_params(model, spec)
-    if not model.compiled:
+    check_layers(model, spec)
+    if not model.compiled and spec.get("loss", "sparse_categorical_crossentropy"):
         model.compile(optimizer="adam", loss=spec.get("loss", "sparse_categorical_crossentropy"), metrics=["accuracy"])
     return model
 
 
 def check_output_shape(model: Any, spec: dict[str, Any]) -> None:
-    classes = spec.get("num_classes")
     try:
         shape = tuple(model.output_shape)
     except Exception:  # noqa: BLE001 - unbuilt or multi-output models
         shape = ()
+    expected = spec.get("output_shape")
+    if expected is not None:
+        if shape[1:] != tuple(expected):
+            want = ", ".join(["None", *(str(d) for d in expected)])
+            raise LearnerError("shape_mismatch", f"The model's output shape is {shape}; this task needs ({want}).")
+        return
+    classes = spec.get("num_classes")
     if classes and (not shape or shape[-1] != classes):
         raise LearnerError(
             "shape_mismatch",
             f"The model's output shape is {shape}; this task needs (None, {classes}): one score per class.",
+        )
+
+
+def all_layers(model: Any) -> list[Any]:
+    """Every layer, including those inside nested models and wrappers (Bidirectional, TimeDistributed)."""
+    seen, stack, found = set(), list(getattr(model, "layers", [])), []
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        found.append(layer)
+        stack.extend(getattr(layer, "layers", []) or [])
+        for attribute in ("layer", "forward_layer", "backward_layer"):
+            inner = getattr(layer, attribute, None)
+            if inner is not None and hasattr(inner, "weights"):
+                stack.append(inner)
+    return found
+
+
+def check_layers(model: Any, spec: dict[str, Any]) -> None:
+    """Tasks that prove an architecture (a ConvLSTM, a bidirectional RNN) need at least one such layer."""
+    required = spec.get("required_layers")
+    if not required:
+        return
+    names = {type(layer).__name__ for layer in all_layers(model)}
+    if not names & set(required):
+        raise LearnerError(
+            "missing_layer", f"This task proves an architecture: the model needs a {' or '.join(required)} layer."
         )
 
 
@@ -223,6 +269,8 @@ def train() -> None:
         if callable(getattr(module, "train", None)):
             returned = module.train(model, data, dict(spec))
             model = returned if isinstance(returned, keras.Model) else model
+        elif not spec.get("loss", "sparse_categorical_crossentropy"):
+            raise LearnerError("missing_train", "This task has no standard loss: define train(model, data, spec).")
         else:
             model.fit(
                 data["x_train"], data["y_train"], validation_data=(data["x_val"], data["y_val"]),
@@ -296,12 +344,45 @@ def predict() -> None:
     except Exception as error:
         raise LearnerError("bad_model_file", f"The model file could not be loaded: {str(error)[:500]}") from error
     check_output_shape(model, spec)
+    check_layers(model, spec)
     write_json("model.json", {"params": int(model.count_params())})
+    if spec.get("base_model"):
+        write_json("extra_metrics.json", {"base_weights_reused": base_weights_reused(model, spec)})
     x = load_inputs(JOB / "data" / "test_inputs.npz", spec)
     predictions = model.predict(x, batch_size=512, verbose=0)
     np.save(OUT / "predictions.npy", np.asarray(predictions), allow_pickle=False)
     if spec.get("describe"):
         describe_model(model)
+
+
+def base_weights_reused(model: Any, spec: dict[str, Any]) -> float:
+    """The share of the base model's kernels found in the submitted model, allowing for fine-tuning.
+
+    A base kernel counts as reused when some kernel of the same shape in the submitted model points the same way
+    (cosine similarity of the flattened, centred values at least 0.8): fine-tuning moves weights a little,
+    while a model trained from scratch has unrelated kernels. Biases and 1-D weights are not counted.
+    """
+    import keras
+    import numpy as np
+
+    base = keras.saving.load_model(JOB / spec["base_model"], safe_mode=True, compile=False)
+
+    def kernels(m: Any) -> list[tuple[tuple[int, ...], Any]]:
+        return [(np.shape(w), np.asarray(w, dtype="float64").ravel()) for w in m.get_weights() if np.ndim(w) >= 2]
+
+    def centred(v: Any) -> Any:
+        v = v - v.mean()
+        norm = np.linalg.norm(v)
+        return v / norm if norm > 0 else v
+
+    submitted: dict[tuple[int, ...], list[Any]] = {}
+    for shape, kernel in kernels(model):
+        submitted.setdefault(shape, []).append(centred(kernel))
+    base_kernels = kernels(base)
+    found = sum(
+        1 for shape, k in base_kernels if any(float(centred(k) @ other) >= 0.8 for other in submitted.get(shape, []))
+    )
+    return round(found / len(base_kernels), 4) if base_kernels else 0.0
 
 
 def main() -> int:

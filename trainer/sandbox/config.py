@@ -17,6 +17,24 @@ from trainer.sandbox.cgroups import CgroupError, cgroup_version
 HARNESS_SOURCE = Path(__file__).resolve().parent.parent / "harness" / "harness.py"
 
 
+# Where the datasets' sources live (their test labels among them): hidden from learner code by empty tmpfs
+# mounts. Globs, because the architecture triplet and the runtime's Python version vary.
+HIDDEN_SOURCE_GLOBS = (
+    "/usr/share/datasets",  # dataset-fashion-mnist
+    "/usr/share/wordnet",  # wordnet-base
+    "/usr/share/espeak-ng-data",
+    "/usr/lib/*/espeak-ng-data",  # espeak-ng-data
+)
+HIDDEN_RUNTIME_GLOBS = ("venv/lib/python3*/site-packages/sklearn/datasets/data",)  # scikit-learn's digits
+
+
+def hidden_paths(runtime_dir: Path) -> list[Path]:
+    """The existing folders a sandbox must not see, in a stable order."""
+    found = [p for pattern in HIDDEN_SOURCE_GLOBS for p in Path("/").glob(pattern.lstrip("/"))]
+    found += [p for pattern in HIDDEN_RUNTIME_GLOBS for p in runtime_dir.glob(pattern)]
+    return sorted({p for p in found if p.is_dir() and not p.is_symlink()})
+
+
 class SandboxUnavailable(Exception):
     """The sandbox cannot be set up here; runs fail with this message instead of running unsandboxed."""
 

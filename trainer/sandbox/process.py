@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trainer.sandbox.cgroups import Cgroup
-from trainer.sandbox.config import SandboxConfig
+from trainer.sandbox.config import SandboxConfig, hidden_paths
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +166,9 @@ class Sandbox:
         for path in ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts"):
             if os.path.exists(path):
                 args += ["--ro-bind", path, path]
+        # The sources the datasets are built from hold the test labels: learner code must not read them.
+        for path in hidden_paths(self.config.runtime_dir):
+            args += ["--tmpfs", str(path)]
         for name, value in self.config.sandbox_env().items():
             args += ["--setenv", name, value]
         # Last: the root (a tmpfs bubblewrap made) becomes read-only; only /job and /tmp stay writable.

@@ -1,0 +1,81 @@
+"""What the benchmarks share: a throwaway platform (database, broker, worker) and submitting through its API."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def platform_setup(datasets: list[str] | None = None) -> Path:
+    """A private SQLite database and filesystem broker (unless DATABASE_URL / CELERY_BROKER_URL are set),
+    migrated, with demo users, the sandbox runtime and the datasets built; returns the folder."""
+    var = Path(tempfile.mkdtemp(prefix="skillproof-bench-"))
+    os.environ.setdefault("VAR_DIR", str(var))
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+    os.environ.setdefault("STATIC_MANIFEST", "0")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")  # the API is called in-process
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+    manage = [sys.executable, "manage.py"]
+    for command in (["migrate", "-v0"], ["setup_demo"], ["sandbox_setup"], ["build_datasets", *(datasets or [])]):
+        subprocess.run(manage + command, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+    django.setup()
+    return var
+
+
+def start_worker(var: Path) -> subprocess.Popen[bytes]:
+    log = (var / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "tracker", "worker", "--concurrency", "1", "--loglevel", "INFO"],
+        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    while "ready." not in (var / "worker.log").read_text(errors="replace"):
+        time.sleep(0.2)
+    time.sleep(8)  # let the warm pool import TensorFlow, as it has on a worker that has been up a while
+    return worker
+
+
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    os.killpg(worker.pid, signal.SIGTERM)
+    try:
+        worker.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+
+
+def submit_and_wait(task: Any, code: bytes, username: str = "learner") -> tuple[float, Any]:
+    """POST the code as training evidence through the API, wait until it is scored; (seconds, run)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from rest_framework.test import APIClient
+
+    from evidence.models import Evidence, Status
+    from tracker.models import User
+
+    learner = User.objects.get(username=username)
+    Evidence.objects.filter(learner=learner).update(status=Status.WITHDRAWN)  # one open evidence per claim
+    api = APIClient()
+    api.force_authenticate(learner)
+    started = time.monotonic()
+    response = api.post(
+        "/api/evidence/",
+        {"claim": task.claim_id, "kind": "training", "task": task.slug, "file": SimpleUploadedFile("ref.py", code)},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    evidence = Evidence.objects.get(pk=response.json()["id"])
+    while evidence.status == Status.TRAINING:
+        time.sleep(0.2)
+        evidence.refresh_from_db()
+    return time.monotonic() - started, evidence.run
