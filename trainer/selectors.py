@@ -90,7 +90,8 @@ def leaderboard(task: TaskSpec, viewer: Any = None) -> list[LeaderboardRow]:
         .order_by("-finished_at")[:LEADERBOARD_SCAN]
     )  # fmt: skip
     best: dict[int, dict[str, Any]] = {}
-    for run in runs:
+    for row in runs:
+        run: dict[str, Any] = dict(row)
         value = (run["metrics"] or {}).get(task.metric)
         if not isinstance(value, int | float):
             continue

@@ -308,7 +308,7 @@ TINY_OVERRIDES: dict[str, dict[str, Any]] = {
 
 
 def tiny_variant(task: TaskDef) -> TaskDef:
-    overrides = {
+    overrides: dict[str, Any] = {
         "slug": f"{task.slug}-tiny", "title": f"{task.title} (tiny)", "dataset": f"{task.dataset}-tiny",
         "max_epochs": min(task.max_epochs, 2), "wall_seconds": 180, "memory_mb": 2048, "tiny": True,
         "threshold": 0.0,

@@ -86,7 +86,7 @@ def generate(count: int, rng: np.random.Generator) -> tuple[dict[str, np.ndarray
     questions = np.zeros((count, QUESTION_WORDS), dtype=np.int32)
     answers = np.zeros(count, dtype=np.uint8)
     kinds = np.zeros(count, dtype=np.uint8)
-    samples = []
+    samples: list[dict[str, str]] = []
     row = 0
     while row < count:
         two_facts = row % 2 == 1

@@ -167,8 +167,8 @@ class Sandbox:
             if os.path.exists(path):
                 args += ["--ro-bind", path, path]
         # The sources the datasets are built from hold the test labels: learner code must not read them.
-        for path in hidden_paths(self.config.runtime_dir):
-            args += ["--tmpfs", str(path)]
+        for hidden in hidden_paths(self.config.runtime_dir):
+            args += ["--tmpfs", str(hidden)]
         for name, value in self.config.sandbox_env().items():
             args += ["--setenv", name, value]
         # Last: the root (a tmpfs bubblewrap made) becomes read-only; only /job and /tmp stay writable.
