@@ -6,7 +6,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     TRAINER_ROOT=/opt/skillproof-trainer \
     TRAINER_PYTHON=/usr/local/bin/python3
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends bubblewrap graphviz util-linux dataset-fashion-mnist \
+    && apt-get install -y --no-install-recommends bubblewrap graphviz util-linux dataset-fashion-mnist espeak-ng wordnet-base \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --home-dir /home/skillproof skillproof \
     && mkdir -p /var/lib/skillproof && chown skillproof /var/lib/skillproof

@@ -24,6 +24,9 @@ HIDDEN_SOURCE_GLOBS = (
     "/usr/share/wordnet",  # wordnet-base
     "/usr/share/espeak-ng-data",
     "/usr/lib/*/espeak-ng-data",  # espeak-ng-data
+    # scikit-learn's digits, wherever a Python under /usr has scikit-learn (the web image's, Debian's)
+    "/usr/local/lib/python3*/site-packages/sklearn/datasets/data",
+    "/usr/lib/python3/dist-packages/sklearn/datasets/data",
 )
 HIDDEN_RUNTIME_GLOBS = ("venv/lib/python3*/site-packages/sklearn/datasets/data",)  # scikit-learn's digits
 
