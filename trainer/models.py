@@ -86,6 +86,22 @@ class TaskSpec(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("task-detail", args=[self.slug])
 
+    def clean(self) -> None:
+        """Admins edit specs and criteria as JSON: refuse shapes the harness and the scorer cannot use."""
+        from django.core.exceptions import ValidationError
+
+        if not isinstance(self.spec, dict):
+            raise ValidationError({"spec": 'The spec must be a JSON object, e.g. {"num_classes": 10}.'})
+        rules = self.criteria
+        if not isinstance(rules, list):
+            raise ValidationError({"criteria": 'List the criteria, e.g. [{"metric": "copy_rate", "max": 0.1}].'})
+        for number, rule in enumerate(rules, start=1):
+            bounds = [k for k in ("min", "max") if isinstance(rule, dict) and k in rule]
+            if not (isinstance(rule, dict) and isinstance(rule.get("metric"), str) and bounds):
+                raise ValidationError({"criteria": f"Criterion {number} needs a metric and a min or a max."})
+            if not all(isinstance(rule[k], int | float) and not isinstance(rule[k], bool) for k in bounds):
+                raise ValidationError({"criteria": f"Criterion {number}: min and max must be numbers."})
+
     def claims(self) -> list[Claim]:
         """Every claim a passing run of this task proves, the main one first."""
         return [self.claim, *self.also_claims.exclude(pk=self.claim_id).order_by("order")]

@@ -151,3 +151,36 @@ def test_unknown_claim_for_a_task_is_refused_by_the_api(alice: User, listed: Tas
     )
     assert response.status_code == 400 and not TrainingRun.objects.exists()
     assert submit(alice, listed, REFERENCE).task == listed
+
+
+def test_admin_edits_task_specs_and_inspects_datasets_and_runs(
+    client: Client, admin_user: User, alice: User, listed: TaskSpec
+) -> None:
+    run = submit(alice, listed, REFERENCE)
+    client.force_login(admin_user)
+    for url in (
+        "/admin/trainer/taskspec/", f"/admin/trainer/taskspec/{listed.pk}/change/",
+        "/admin/trainer/dataset/", f"/admin/trainer/dataset/{listed.dataset_id}/change/",
+        "/admin/trainer/trainingrun/", f"/admin/trainer/trainingrun/{run.pk}/change/",
+    ):  # fmt: skip
+        assert client.get(url).status_code == 200, url
+    assert client.get("/admin/trainer/dataset/add/").status_code == 403
+    assert client.get("/admin/trainer/trainingrun/add/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("criteria", "message"),
+    [
+        ('{"metric": "x"}', "List the criteria"),
+        ('[{"metric": "copy_rate"}]', "Criterion 1 needs a metric and a min or a max."),
+        ('[{"metric": "copy_rate", "max": "low"}]', "Criterion 1: min and max must be numbers."),
+    ],
+)
+def test_task_spec_criteria_are_validated(listed: TaskSpec, criteria: str, message: str) -> None:
+    import json
+
+    from django.core.exceptions import ValidationError
+
+    listed.criteria = json.loads(criteria)
+    with pytest.raises(ValidationError, match=message):
+        listed.full_clean()

@@ -1,0 +1,63 @@
+"""Admins edit task specs (thresholds, budgets, which claims they prove), inspect datasets and runs.
+
+Datasets are built by `manage.py build_datasets` and runs by the worker: the admin shows them read-only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from trainer.models import Dataset, TaskSpec, TrainingRun
+
+
+@admin.register(TaskSpec)
+class TaskSpecAdmin(admin.ModelAdmin[TaskSpec]):
+    list_display = ["slug", "title", "claim", "problem", "metric", "threshold", "is_active", "is_tiny"]
+    list_filter = ["problem", "is_active", "is_tiny", "claim__competency"]
+    search_fields = ["slug", "title", "summary"]
+    list_select_related = ["claim__competency", "dataset"]
+    filter_horizontal = ["also_claims"]
+    fieldsets = [
+        (None, {"fields": ["slug", "title", "summary", "claim", "also_claims", "dataset", "is_active", "is_tiny"]}),
+        ("Scoring", {"fields": ["problem", "metric", "threshold", "criteria"]}),
+        ("What build_model(spec) gets, and the budgets", {
+            "fields": ["spec", "max_epochs", "wall_seconds", "memory_mb", "max_params", "allow_evaluate_only"],
+        }),
+        ("Brief (Markdown)", {"fields": ["brief"]}),
+    ]  # fmt: skip
+
+
+@admin.register(Dataset)
+class DatasetAdmin(admin.ModelAdmin[Dataset]):
+    list_display = ["slug", "version", "title", "licence", "short_checksum", "built_at"]
+    search_fields = ["slug", "title", "source"]
+    readonly_fields = tuple(f.name for f in Dataset._meta.concrete_fields)
+
+    @admin.display(description="sha256")
+    def short_checksum(self, dataset: Dataset) -> str:
+        return dataset.checksum[:12]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(TrainingRun)
+class TrainingRunAdmin(admin.ModelAdmin[TrainingRun]):
+    list_display = ["id", "task", "learner", "status", "stage", "passed", "attempt", "created_at"]
+    list_filter = ["status", "passed", "task"]
+    search_fields = ["evidence__learner__username", "task__slug", "code_sha256"]
+    list_select_related = ["task", "evidence__learner"]
+    readonly_fields = tuple(f.name for f in TrainingRun._meta.concrete_fields)
+
+    @admin.display(description="learner")
+    def learner(self, run: TrainingRun) -> Any:
+        return run.evidence.learner
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
