@@ -47,10 +47,14 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 def prepare_training(env: dict[str, str]) -> None:
     """The sandbox runtime and the datasets; without them the app still runs, training says why not."""
-    for command in (["sandbox_setup"], ["build_datasets"]):
-        result = subprocess.run([PYTHON, "manage.py", *command], cwd=ROOT, env=env, check=False)
+    warnings = {
+        "sandbox_setup": "Keras training will not be available",
+        "build_datasets": "the tasks whose dataset is not built are not offered (the messages above say why)",
+    }
+    for command, consequence in warnings.items():
+        result = subprocess.run([PYTHON, "manage.py", command], cwd=ROOT, env=env, check=False)
         if result.returncode != 0:
-            print(f"Warning: `manage.py {command[0]}` failed; Keras training will not be available.", flush=True)
+            print(f"Warning: `manage.py {command}` failed; {consequence}.", flush=True)
 
 
 def start(env: dict[str, str]) -> list[subprocess.Popen[bytes]]:

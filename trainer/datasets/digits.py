@@ -24,7 +24,7 @@ from trainer.datasets.base import (
 )
 from trainer.datasets.cards import save_image, strip
 
-VERSION = "1"
+VERSION = "2"
 SPLIT_SEED = 3301
 
 
@@ -45,7 +45,7 @@ def load_digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 MOVING_SLUG = "moving-digits"
 MOVING_TINY_SLUG = "moving-digits-tiny"
-CANVAS = 16
+CANVAS = 18
 FRAMES = 8
 DIRECTIONS = ["north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west"]
 STEPS = [(-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1)]
@@ -54,22 +54,28 @@ MOVING_SEED = 7717
 
 
 def moving_clips(images: np.ndarray, count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """`count` clips (FRAMES, CANVAS, CANVAS) uint8 of a digit moving one pixel a frame, with its direction."""
+    """`count` clips (FRAMES, CANVAS, CANVAS) uint8 of a digit drifting one pixel a frame, with its direction.
+
+    The drift is hidden in noise: each frame the digit also jitters by up to one pixel either way and its
+    brightness flickers, over a noisy background, so no single pair of frames shows the direction; the
+    trend over the whole clip does.
+    """
     clips = np.zeros((count, FRAMES, CANVAS, CANVAS), dtype=np.uint8)
     directions = rng.integers(0, len(DIRECTIONS), size=count).astype(np.uint8)
     travel = FRAMES - 1
     for row in range(count):
         digit = images[rng.integers(len(images))]
         dy, dx = STEPS[directions[row]]
-        # Start where the whole path stays on the canvas.
-        y_range = (max(0, -dy * travel), CANVAS - 8 - max(0, dy * travel))
-        x_range = (max(0, -dx * travel), CANVAS - 8 - max(0, dx * travel))
+        # Start where the whole path, jitter included, stays on the canvas.
+        y_range = (1 + max(0, -dy * travel), CANVAS - 9 - max(0, dy * travel))
+        x_range = (1 + max(0, -dx * travel), CANVAS - 9 - max(0, dx * travel))
         y, x = int(rng.integers(y_range[0], y_range[1] + 1)), int(rng.integers(x_range[0], x_range[1] + 1))
-        noise = rng.uniform(0, 0.15, size=(FRAMES, CANVAS, CANVAS))
-        frames = noise
+        frames = rng.uniform(0, 0.35, size=(FRAMES, CANVAS, CANVAS))
         for t in range(FRAMES):
-            top, left = y + dy * t, x + dx * t
-            frames[t, top : top + 8, left : left + 8] = np.maximum(frames[t, top : top + 8, left : left + 8], digit)
+            jy, jx = (int(j) for j in rng.integers(-1, 2, size=2))
+            top, left = y + dy * t + jy, x + dx * t + jx
+            window = frames[t, top : top + 8, left : left + 8]
+            frames[t, top : top + 8, left : left + 8] = np.maximum(window, digit * rng.uniform(0.5, 1.0))
         clips[row] = (np.clip(frames, 0, 1) * 255).round().astype(np.uint8)
     return clips, directions
 
@@ -92,8 +98,9 @@ def build_moving(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
         licence="CC BY 4.0 (UCI Machine Learning Repository, optdigits)",
         description=(
             f"{train_count:,} training and {test_count:,} test clips of {FRAMES} frames, {CANVAS}x{CANVAS} "
-            "greyscale: a handwritten digit moves one pixel per frame in one of eight directions over a noisy "
-            "background. Training clips use training digits only; test clips use held-out digits."
+            "greyscale: a handwritten digit drifts one pixel per frame in one of eight directions, jittering by "
+            "up to a pixel and flickering, over a noisy background. Training clips use training digits only; "
+            "test clips use held-out digits."
         ),
         stats=split_stats(
             out_dir,

@@ -5,7 +5,8 @@ The server calls build_model(spec), then train(generator, data, spec):
     data["x_train"]: (n, 8, 8, 1) real digits in [0, 1]; data["y_train"]: their digit labels
 The generator must output (None, 8, 8, 1) with pixels in [0, 1]. The discriminator and the GAN class live
 only in training: the server saves and scores the generator that train() returns.
-Things to try: more epochs, wider layers, batch normalisation, a conditional GAN using y_train.
+First write the generator's training step (the TODO in train_step); then try wider layers, batch
+normalisation, a conditional GAN using y_train.
 """
 
 import keras
@@ -48,12 +49,10 @@ class GAN(keras.Model):
             )
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights, strict=True))
-        noise = tf.random.normal((batch, self.latent_dim))
-        with tf.GradientTape() as tape:
-            fake_logits = self.discriminator(self.generator(noise, training=True), training=True)
-            g_loss = self.loss_fn(tf.ones_like(fake_logits), fake_logits)
-        grads = tape.gradient(g_loss, self.generator.trainable_weights)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights, strict=True))
+        # TODO: the generator's step. Draw fresh noise, generate images, and update the generator so that the
+        # discriminator calls them real: the loss of its logits against ones, with its own GradientTape and
+        # self.g_optimizer. Until you write it, the generator never learns (the server will score noise).
+        g_loss = tf.constant(0.0)
         return {"loss": g_loss, "d_loss": d_loss}
 
 

@@ -1,7 +1,7 @@
 """Starter for the moving-digits task. Fill in build_model; optionally define train().
 
 The server calls build_model(spec) with, for this task:
-    spec["input_shape"] == [8, 16, 16, 1]   # 8 frames of 16x16 grey pixels in [0, 1]
+    spec["input_shape"] == [8, 18, 18, 1]   # 8 frames of 18x18 grey pixels in [0, 1]
     spec["num_classes"] == 8                # directions: N, NE, E, SE, S, SW, W, NW
 The model must contain a ConvLSTM layer and output shape (None, 8).
 """

@@ -16,8 +16,8 @@ def build_model(spec):
         [
             keras.Input(shape=tuple(spec["input_shape"])),
             layers.Embedding(spec["vocabulary_size"], 8),
-            # One direction only: it cannot see the right neighbour. Wrap it in layers.Bidirectional.
-            layers.LSTM(16, return_sequences=True),
+            # Both directions, so each tag sees its right neighbour too. Try an LSTM or a GRU and more units.
+            layers.Bidirectional(layers.SimpleRNN(4, return_sequences=True)),
             layers.Dense(spec["num_classes"], activation="softmax"),
         ]
     )
