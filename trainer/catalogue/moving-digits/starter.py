@@ -3,7 +3,11 @@
 The server calls build_model(spec) with, for this task:
     spec["input_shape"] == [8, 18, 18, 1]   # 8 frames of 18x18 grey pixels in [0, 1]
     spec["num_classes"] == 8                # directions: N, NE, E, SE, S, SW, W, NW
-The model must contain a ConvLSTM layer and output shape (None, 8).
+The model must contain a ConvLSTM layer (ConvLSTM1D, ConvLSTM2D or ConvLSTM3D) and output shape (None, 8).
+
+This starter reads each frame with its own convolution and the sequence with a plain LSTM, which loses
+where things are in the picture before the recurrence sees them. The server refuses it until you replace
+those layers with a ConvLSTM2D, which convolves inside the recurrence and keeps the layout.
 """
 
 import keras
@@ -14,8 +18,9 @@ def build_model(spec):
     model = keras.Sequential(
         [
             keras.Input(shape=tuple(spec["input_shape"])),
-            layers.ConvLSTM2D(8, 3, padding="same"),  # try more filters, return_sequences, a second layer
-            layers.Flatten(),
+            layers.TimeDistributed(layers.Conv2D(8, 3, activation="relu")),  # replace these three layers
+            layers.TimeDistributed(layers.Flatten()),
+            layers.LSTM(32),  # ... with layers.ConvLSTM2D(filters, kernel_size, padding="same"), then Flatten
             layers.Dense(spec["num_classes"], activation="softmax"),
         ]
     )
