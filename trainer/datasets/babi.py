@@ -14,7 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer.datasets.base import TEST_INPUTS_FILE, TEST_LABELS_FILE, TRAIN_FILE, BuiltDataset, split_stats, write_npz
+from trainer.datasets.base import (
+    BuiltDataset,
+    split_stats,
+    write_splits,
+)
 
 VERSION = "1"
 SLUG = "babi-rooms"
@@ -111,9 +115,12 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
     train_x, train_y, samples = generate(train_count, rng)
     test_x, test_y, _ = generate(test_count, rng)
     words = np.asarray(vocabulary())
-    write_npz(out_dir / TRAIN_FILE, **train_x, y=train_y, vocabulary=words)
-    write_npz(out_dir / TEST_INPUTS_FILE, **test_x)
-    write_npz(out_dir / TEST_LABELS_FILE, y=test_y)
+    write_splits(
+        out_dir,
+        train={**train_x, "y": train_y, "vocabulary": words},
+        test_inputs=test_x,
+        truth={"y": test_y},
+    )
     return BuiltDataset(
         slug=TINY_SLUG if tiny else SLUG,
         version=VERSION,
@@ -137,7 +144,3 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
             question_length=QUESTION_WORDS,
         ),
     )
-
-
-def build_tiny(out_dir: Path) -> BuiltDataset:
-    return build(out_dir, tiny=True)

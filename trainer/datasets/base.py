@@ -68,6 +68,15 @@ def write_npz(path: Path, **arrays: np.ndarray) -> None:
             _write_member(archive, f"{name}.npy", value)
 
 
+def write_splits(
+    out_dir: Path, *, train: dict[str, np.ndarray], test_inputs: dict[str, np.ndarray], truth: dict[str, np.ndarray]
+) -> None:
+    """The three files of a dataset: what training sees, what prediction sees, what only the scorer sees."""
+    write_npz(out_dir / TRAIN_FILE, **train)
+    write_npz(out_dir / TEST_INPUTS_FILE, **test_inputs)
+    write_npz(out_dir / TEST_LABELS_FILE, **truth)
+
+
 def _check_plain_array(name: str, value: object) -> None:
     if not isinstance(value, np.ndarray):
         raise TypeError(f"write_npz: {name} must be a numpy array, not {type(value).__name__}.")

@@ -13,14 +13,11 @@ from typing import Any
 import numpy as np
 
 from trainer.datasets.base import (
-    TEST_INPUTS_FILE,
-    TEST_LABELS_FILE,
-    TRAIN_FILE,
     BuiltDataset,
     DatasetUnavailable,
     split_stats,
     stratified_split,
-    write_npz,
+    write_splits,
 )
 from trainer.datasets.cards import save_image, strip
 
@@ -86,9 +83,12 @@ def build_moving(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
     train_count, test_count = MOVING_SIZES[tiny]
     train_x, train_y = moving_clips(train_images, train_count, rng)
     test_x, test_y = moving_clips(test_images, test_count, rng)
-    write_npz(out_dir / TRAIN_FILE, x=train_x, y=train_y)
-    write_npz(out_dir / TEST_INPUTS_FILE, x=test_x)
-    write_npz(out_dir / TEST_LABELS_FILE, y=test_y)
+    write_splits(
+        out_dir,
+        train={"x": train_x, "y": train_y},
+        test_inputs={"x": test_x},
+        truth={"y": test_y},
+    )
     pictures = [save_image(out_dir, f"clip-{i}.png", strip(list(train_x[i])), scale=3) for i in range(3)]
     return BuiltDataset(
         slug=MOVING_TINY_SLUG if tiny else MOVING_SLUG,
@@ -112,10 +112,6 @@ def build_moving(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
             dtype="uint8",
         ),
     )
-
-
-def build_moving_tiny(out_dir: Path) -> BuiltDataset:
-    return build_moving(out_dir, tiny=True)
 
 
 # --- generate digits (GAN) ---------------------------------------------------------------------------------
@@ -168,9 +164,12 @@ def build_gan(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
         **weights,
     }
     # Images as float32 in 0..1 with a channel axis: the harness passes them (and the noise) through unscaled.
-    write_npz(out_dir / TRAIN_FILE, x=train_images[..., None], y=train_labels)
-    write_npz(out_dir / TEST_INPUTS_FILE, x=noise)
-    write_npz(out_dir / TEST_LABELS_FILE, **truth)
+    write_splits(
+        out_dir,
+        train={"x": train_images[..., None], "y": train_labels},
+        test_inputs={"x": noise},
+        truth=truth,
+    )
     # What real, unseen digits and pure noise score: the two ends of the scale, measured at build time.
     real = scoring.generation_metrics(test_images, truth | {"real_images": train_images})
     noise_images = rng.uniform(size=(len(test_images), 8, 8)).astype(np.float32)
@@ -202,10 +201,6 @@ def build_gan(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
             random_noise=random,
         ),
     )
-
-
-def build_gan_tiny(out_dir: Path) -> BuiltDataset:
-    return build_gan(out_dir, tiny=True)
 
 
 def describe_scores(stats: dict[str, Any]) -> str:

@@ -12,13 +12,10 @@ from typing import Any
 import numpy as np
 
 from trainer.datasets.base import (
-    TEST_INPUTS_FILE,
-    TEST_LABELS_FILE,
-    TRAIN_FILE,
     BuiltDataset,
     DatasetUnavailable,
     file_sizes,
-    write_npz,
+    write_splits,
 )
 
 # A module constant, read at build time, so tests (and unusual installs) can point it elsewhere.
@@ -87,9 +84,12 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
         test_pick = stratified_indices(test_y, TINY_TEST_PER_CLASS, rng)
         train_x, train_y = train_x[train_pick], train_y[train_pick]
         test_x, test_y = test_x[test_pick], test_y[test_pick]
-    write_npz(out_dir / TRAIN_FILE, x=train_x, y=train_y)
-    write_npz(out_dir / TEST_INPUTS_FILE, x=test_x)
-    write_npz(out_dir / TEST_LABELS_FILE, y=test_y)
+    write_splits(
+        out_dir,
+        train={"x": train_x, "y": train_y},
+        test_inputs={"x": test_x},
+        truth={"y": test_y},
+    )
     from trainer.datasets import cards
 
     picture = cards.save_image(out_dir, "images.png", cards.strip([train_x[i] for i in range(8)]), scale=2)
@@ -103,11 +103,6 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
         description=_description(tiny),
         stats=stats,
     )
-
-
-def build_tiny(out_dir: Path) -> BuiltDataset:
-    """The tiny variant, with the one-argument signature the registry expects."""
-    return build(out_dir, tiny=True)
 
 
 def load_source() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -210,9 +205,12 @@ def build_embeddings(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
     for label in range(NUM_CLASSES):
         members = np.flatnonzero(test_y == label)
         gallery[members[: len(members) // 2]] = True
-    write_npz(out_dir / TRAIN_FILE, x=train_x, y=train_y)
-    write_npz(out_dir / TEST_INPUTS_FILE, x=test_x)
-    write_npz(out_dir / TEST_LABELS_FILE, y=test_y, gallery=gallery)
+    write_splits(
+        out_dir,
+        train={"x": train_x, "y": train_y},
+        test_inputs={"x": test_x},
+        truth={"y": test_y, "gallery": gallery},
+    )
     picture = cards.save_image(out_dir, "images.png", cards.strip([train_x[i] for i in range(8)]), scale=2)
     stats = _stats(out_dir, train_y, test_y)
     from trainer.scoring import knn_metrics
@@ -237,7 +235,3 @@ def build_embeddings(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
         ),
         stats=stats,
     )
-
-
-def build_embeddings_tiny(out_dir: Path) -> BuiltDataset:
-    return build_embeddings(out_dir, tiny=True)

@@ -17,13 +17,11 @@ import numpy as np
 from trainer.datasets import fashion_mnist
 from trainer.datasets.base import (
     SHARED_DIR,
-    TEST_INPUTS_FILE,
-    TEST_LABELS_FILE,
-    TRAIN_FILE,
     BuiltDataset,
     DatasetUnavailable,
     split_stats,
     write_npz,
+    write_splits,
 )
 from trainer.datasets.cards import save_image, strip
 
@@ -83,9 +81,12 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
     target_train_x, target_train_y = to_target(train_x[target_rows], rng), train_y[target_rows]
     target_test_x, target_test_y = to_target(test_x[test_rows], rng), test_y[test_rows]
     model, base = pretrain(train_x[base_rows], train_y[base_rows], target_test_x, target_test_y, epochs)
-    write_npz(out_dir / TRAIN_FILE, x=target_train_x, y=target_train_y)
-    write_npz(out_dir / TEST_INPUTS_FILE, x=target_test_x)
-    write_npz(out_dir / TEST_LABELS_FILE, y=target_test_y)
+    write_splits(
+        out_dir,
+        train={"x": target_train_x, "y": target_train_y},
+        test_inputs={"x": target_test_x},
+        truth={"y": target_test_y},
+    )
     (out_dir / SHARED_DIR).mkdir()
     (out_dir / SHARED_DIR / "base.keras").write_bytes(model)
     pictures = [
@@ -117,7 +118,3 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
             base_params=base["params"],
         ),
     )
-
-
-def build_tiny(out_dir: Path) -> BuiltDataset:
-    return build(out_dir, tiny=True)

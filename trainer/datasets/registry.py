@@ -6,6 +6,7 @@ checksum matches its row is left alone; a missing or tampered one is rebuilt fro
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -30,28 +31,26 @@ logger = logging.getLogger(__name__)
 
 # slug -> (builder, version). The version is known before building, so an up-to-date folder is found without
 # building. Each full dataset has a tiny variant for tests and health checks.
-_DATASETS: dict[str, tuple[Callable[[Path], BuiltDataset], str]] = {
-    fashion_mnist.SLUG: (fashion_mnist.build, fashion_mnist.VERSION),
-    fashion_mnist.TINY_SLUG: (fashion_mnist.build_tiny, fashion_mnist.VERSION),
-    fashion_mnist.EMBED_SLUG: (fashion_mnist.build_embeddings, fashion_mnist.VERSION),
-    fashion_mnist.EMBED_TINY_SLUG: (fashion_mnist.build_embeddings_tiny, fashion_mnist.VERSION),
-    shapes.SLUG: (shapes.build, shapes.VERSION),
-    shapes.TINY_SLUG: (shapes.build_tiny, shapes.VERSION),
-    wordnet.SLUG: (wordnet.build, wordnet.VERSION),
-    wordnet.TINY_SLUG: (wordnet.build_tiny, wordnet.VERSION),
-    speech.SLUG: (speech.build, speech.VERSION),
-    speech.TINY_SLUG: (speech.build_tiny, speech.VERSION),
-    tagging.SLUG: (tagging.build, tagging.VERSION),
-    tagging.TINY_SLUG: (tagging.build_tiny, tagging.VERSION),
-    digits.MOVING_SLUG: (digits.build_moving, digits.VERSION),
-    digits.MOVING_TINY_SLUG: (digits.build_moving_tiny, digits.VERSION),
-    babi.SLUG: (babi.build, babi.VERSION),
-    babi.TINY_SLUG: (babi.build_tiny, babi.VERSION),
-    digits.GAN_SLUG: (digits.build_gan, digits.VERSION),
-    digits.GAN_TINY_SLUG: (digits.build_gan_tiny, digits.VERSION),
-    finetune.SLUG: (finetune.build, finetune.VERSION),
-    finetune.TINY_SLUG: (finetune.build_tiny, finetune.VERSION),
-}
+_DATASETS: dict[str, tuple[Callable[[Path], BuiltDataset], str]] = {}
+
+
+def _register(slug: str, tiny_slug: str, build: Callable[..., BuiltDataset], version: str) -> None:
+    _DATASETS[slug] = (build, version)
+    _DATASETS[tiny_slug] = (functools.partial(build, tiny=True), version)
+
+
+_register(fashion_mnist.SLUG, fashion_mnist.TINY_SLUG, fashion_mnist.build, fashion_mnist.VERSION)
+_register(
+    fashion_mnist.EMBED_SLUG, fashion_mnist.EMBED_TINY_SLUG, fashion_mnist.build_embeddings, fashion_mnist.VERSION
+)
+_register(shapes.SLUG, shapes.TINY_SLUG, shapes.build, shapes.VERSION)
+_register(wordnet.SLUG, wordnet.TINY_SLUG, wordnet.build, wordnet.VERSION)
+_register(speech.SLUG, speech.TINY_SLUG, speech.build, speech.VERSION)
+_register(tagging.SLUG, tagging.TINY_SLUG, tagging.build, tagging.VERSION)
+_register(digits.MOVING_SLUG, digits.MOVING_TINY_SLUG, digits.build_moving, digits.VERSION)
+_register(babi.SLUG, babi.TINY_SLUG, babi.build, babi.VERSION)
+_register(digits.GAN_SLUG, digits.GAN_TINY_SLUG, digits.build_gan, digits.VERSION)
+_register(finetune.SLUG, finetune.TINY_SLUG, finetune.build, finetune.VERSION)
 BUILDERS: dict[str, Callable[[Path], BuiltDataset]] = {slug: pair[0] for slug, pair in _DATASETS.items()}
 VERSIONS: dict[str, str] = {slug: pair[1] for slug, pair in _DATASETS.items()}
 

@@ -11,7 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer.datasets.base import TEST_INPUTS_FILE, TEST_LABELS_FILE, TRAIN_FILE, BuiltDataset, split_stats, write_npz
+from trainer.datasets.base import (
+    BuiltDataset,
+    split_stats,
+    write_splits,
+)
 from trainer.datasets.cards import mask_colours, save_image, strip
 
 VERSION = "1"
@@ -73,9 +77,12 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
     train_count, test_count = SIZES[tiny]
     train_x, train_y = generate(train_count, rng)
     test_x, test_y = generate(test_count, rng)
-    write_npz(out_dir / TRAIN_FILE, x=train_x, y=train_y)
-    write_npz(out_dir / TEST_INPUTS_FILE, x=test_x)
-    write_npz(out_dir / TEST_LABELS_FILE, y=test_y)
+    write_splits(
+        out_dir,
+        train={"x": train_x, "y": train_y},
+        test_inputs={"x": test_x},
+        truth={"y": test_y},
+    )
     pictures = [
         save_image(out_dir, "images.png", strip([train_x[i] for i in range(6)])),
         save_image(out_dir, "masks.png", strip([mask_colours(train_y[i]) for i in range(6)])),
@@ -104,7 +111,3 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
             pixel_share=[round(float(s), 4) for s in pixel_share],
         ),
     )
-
-
-def build_tiny(out_dir: Path) -> BuiltDataset:
-    return build(out_dir, tiny=True)

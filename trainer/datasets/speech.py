@@ -19,13 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from trainer.datasets.base import (
-    TEST_INPUTS_FILE,
-    TEST_LABELS_FILE,
-    TRAIN_FILE,
     BuiltDataset,
     DatasetUnavailable,
     split_stats,
-    write_npz,
+    write_splits,
 )
 
 INSTALL_HINT = "The spoken-digits task needs the Debian package espeak-ng (apt-get install espeak-ng)"
@@ -104,9 +101,12 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
             np.asarray(words, dtype=np.uint8)[mix],
         )
     (train_x, train_y), (test_x, test_y) = data["train"], data["test"]
-    write_npz(out_dir / TRAIN_FILE, x=train_x, y=train_y)
-    write_npz(out_dir / TEST_INPUTS_FILE, x=test_x)
-    write_npz(out_dir / TEST_LABELS_FILE, y=test_y)
+    write_splits(
+        out_dir,
+        train={"x": train_x, "y": train_y},
+        test_inputs={"x": test_x},
+        truth={"y": test_y},
+    )
     from trainer.datasets.cards import save_image, spectrogram
 
     pictures = []
@@ -139,7 +139,3 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
             settings={k: len(v) for k, v in splits.items()},
         ),
     )
-
-
-def build_tiny(out_dir: Path) -> BuiltDataset:
-    return build(out_dir, tiny=True)

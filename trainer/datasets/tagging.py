@@ -12,7 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer.datasets.base import TEST_INPUTS_FILE, TEST_LABELS_FILE, TRAIN_FILE, BuiltDataset, split_stats, write_npz
+from trainer.datasets.base import (
+    BuiltDataset,
+    split_stats,
+    write_splits,
+)
 
 VERSION = "1"
 SLUG = "neighbour-tags"
@@ -39,9 +43,12 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
     train_count, test_count = SIZES[tiny]
     train_x, train_y = generate(train_count, rng)
     test_x, test_y = generate(test_count, rng)
-    write_npz(out_dir / TRAIN_FILE, x=train_x, y=train_y)
-    write_npz(out_dir / TEST_INPUTS_FILE, x=test_x)
-    write_npz(out_dir / TEST_LABELS_FILE, y=test_y)
+    write_splits(
+        out_dir,
+        train={"x": train_x, "y": train_y},
+        test_inputs={"x": test_x},
+        truth={"y": test_y},
+    )
     samples = [
         {"text": " ".join(str(t) for t in train_x[i]), "label": " ".join(str(t) for t in train_y[i])} for i in range(4)
     ]
@@ -66,7 +73,3 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
             tokens=TOKENS,
         ),
     )
-
-
-def build_tiny(out_dir: Path) -> BuiltDataset:
-    return build(out_dir, tiny=True)

@@ -18,15 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from trainer.datasets.base import (
-    TEST_INPUTS_FILE,
-    TEST_LABELS_FILE,
-    TRAIN_FILE,
     BuiltDataset,
     DatasetUnavailable,
     per_class,
     split_stats,
     stratified_split,
-    write_npz,
+    write_splits,
 )
 
 SOURCE = Path("/usr/share/wordnet/data.noun")
@@ -97,12 +94,15 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
     test_text = [texts[i] for i in test_idx]
     vocabulary = build_vocabulary(train_text)
     train_y, test_y = labels[train_idx], labels[test_idx]
-    write_npz(
-        out_dir / TRAIN_FILE, x=encode(train_text, vocabulary), y=train_y, text=np.asarray(train_text),
-        vocabulary=np.asarray(vocabulary),
+    write_splits(
+        out_dir,
+        train={
+            "x": encode(train_text, vocabulary), "y": train_y, "text": np.asarray(train_text),
+            "vocabulary": np.asarray(vocabulary),
+        },
+        test_inputs={"x": encode(test_text, vocabulary), "text": np.asarray(test_text)},
+        truth={"y": test_y},
     )  # fmt: skip
-    write_npz(out_dir / TEST_INPUTS_FILE, x=encode(test_text, vocabulary), text=np.asarray(test_text))
-    write_npz(out_dir / TEST_LABELS_FILE, y=test_y)
     samples = [{"text": train_text[i], "label": CLASS_NAMES[int(train_y[i])]} for i in range(8)]
     lengths = [len(tokenize(t)) for t in train_text]
     return BuiltDataset(
@@ -130,7 +130,3 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
             max_words=int(max(lengths)),
         ),
     )
-
-
-def build_tiny(out_dir: Path) -> BuiltDataset:
-    return build(out_dir, tiny=True)
