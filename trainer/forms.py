@@ -25,6 +25,8 @@ class TrainingSubmitForm(forms.Form):
                 choices=[(c.pk, f"{c.order}. {c.text}") for c in self.claims],
                 coerce=int,
                 initial=self.claims[0].pk,
+                required=False,  # left out (a script posting only the file): the task's main claim
+                empty_value=None,
             )
 
     def chosen_claim(self) -> Claim:
