@@ -45,16 +45,17 @@ def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
-def prepare_training(env: dict[str, str]) -> None:
-    """The sandbox runtime and the datasets; without them the app still runs, training says why not."""
-    warnings = {
-        "sandbox_setup": "Keras training will not be available",
-        "build_datasets": "the tasks whose dataset is not built are not offered (the messages above say why)",
-    }
-    for command, consequence in warnings.items():
-        result = subprocess.run([PYTHON, "manage.py", command], cwd=ROOT, env=env, check=False)
-        if result.returncode != 0:
-            print(f"Warning: `manage.py {command}` failed; {consequence}.", flush=True)
+def prepare_sandbox(env: dict[str, str]) -> None:
+    """The sandbox runtime; without it the app still runs and training says why not."""
+    if subprocess.run([PYTHON, "manage.py", "sandbox_setup"], cwd=ROOT, env=env, check=False).returncode != 0:
+        print("Warning: `manage.py sandbox_setup` failed; Keras training will not be available.", flush=True)
+
+
+def build_datasets(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Datasets build in the background while the site is already up: each task appears once its data is ready
+    (about a minute for all of them the first time, a few seconds to check them later)."""
+    print("Building the task datasets in the background; each task appears when its data is ready.", flush=True)
+    return subprocess.Popen([PYTHON, "manage.py", "build_datasets"], cwd=ROOT, env=env)
 
 
 def start(env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
@@ -84,15 +85,26 @@ def main() -> int:
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "collectstatic", "--noinput", "-v", "0")
     manage(env, "setup_demo")
-    prepare_training(env)
+    prepare_sandbox(env)
     processes = start(env)
     print(f"\nSkillproof is running at {env['SITE_URL']}/  (Ctrl-C stops the web server and the worker)\n", flush=True)
+    builder: subprocess.Popen[bytes] | None = build_datasets(env)
     stopping: list[int] = []
     # Ctrl-C reaches the whole process group; remember it before noticing the children exit.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda number, _frame: stopping.append(number))
     while not stopping and all(p.poll() is None for p in processes):
+        if builder is not None and builder.poll() is not None:
+            if builder.returncode != 0:
+                print(
+                    "Warning: some datasets were not built (the messages above say why); their tasks are not offered.",
+                    flush=True,
+                )
+            builder = None
         time.sleep(0.2)
+    if builder is not None and builder.poll() is None:
+        builder.terminate()  # a half-built dataset is never kept: it is built in a temporary folder
+        builder.wait(timeout=30)
     if stopping:
         print("\nStopping the web server and the worker…", flush=True)
         stop(processes)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import make_user
 from tests.trainer.conftest import Worker, submit, wait_for_run
 from tracker.models import Competency, User
 from trainer.catalogue import TASKS
@@ -46,10 +47,17 @@ def library_worker(sandbox: None, library: dict[str, TaskSpec], data_dir: Path, 
     started.stop()
 
 
+def learner(name: str) -> User:
+    """One learner per submission: a learner has at most one open piece of evidence per claim."""
+    return make_user(name, "learner")
+
+
 def test_every_reference_solution_runs_through_the_platform(
-    library_worker: Worker, library: dict[str, TaskSpec], alice: User
+    library_worker: Worker, library: dict[str, TaskSpec]
 ) -> None:
-    runs = {d.slug: submit(alice, library[d.slug], d.path("reference.py").read_bytes()) for d in TINY}
+    runs = {
+        d.slug: submit(learner(f"ref-{d.slug}"), library[d.slug], d.path("reference.py").read_bytes()) for d in TINY
+    }
     problems = []
     for definition in TINY:
         run = wait_for_run(runs[definition.slug], 240)
@@ -110,17 +118,17 @@ def build_model(spec):
 """
 
 
-def test_library_rules_are_enforced(library_worker: Worker, library: dict[str, TaskSpec], bob: User) -> None:
+def test_library_rules_are_enforced(library_worker: Worker, library: dict[str, TaskSpec]) -> None:
     from trainer.sandbox.config import hidden_paths, sandbox_config
 
     # The probe below must find nothing in the sandbox; outside it, the sources are really there.
     hidden = {str(p) for p in hidden_paths(sandbox_config().runtime_dir)}
     assert {"/usr/share/datasets", "/usr/share/wordnet"} <= hidden
     assert any(p.endswith("espeak-ng-data") for p in hidden) and any("sklearn" in p for p in hidden)
-    probe = submit(bob, library["fashion-mnist-tiny"], PROBE_HIDDEN)
-    one_way = submit(bob, library["bilstm-tagging-tiny"], UNIDIRECTIONAL)
-    no_train = submit(bob, library["digits-gan-tiny"], GAN_WITHOUT_TRAIN)
-    scratch = submit(bob, library["finetune-pretrained-tiny"], FROM_SCRATCH)
+    probe = submit(learner("probe"), library["fashion-mnist-tiny"], PROBE_HIDDEN)
+    one_way = submit(learner("one-way"), library["bilstm-tagging-tiny"], UNIDIRECTIONAL)
+    no_train = submit(learner("no-train"), library["digits-gan-tiny"], GAN_WITHOUT_TRAIN)
+    scratch = submit(learner("scratch"), library["finetune-pretrained-tiny"], FROM_SCRATCH)
 
     run = wait_for_run(probe, 240)
     assert run.status == "succeeded", (run.error_message, run.log_tail[-1500:])  # no dataset source was visible

@@ -162,7 +162,7 @@ def test_learner_submits_code_and_watches_it_train_live(
     expect(brief).to_contain_text("Build a Keras image classifier for Fashion-MNIST")
     expect(brief).to_contain_text("At most 6 epochs")
     glance = page.locator("aside")
-    expect(glance.get_by_role("row").filter(has_text="Metric")).to_contain_text("accuracy ≥ 0.5")
+    expect(glance.get_by_role("row").filter(has_text="Pass when")).to_contain_text("accuracy ≥ 0.5")
     expect(glance.get_by_role("row").filter(has_text="Budget")).to_contain_text("6 epochs")
 
     with page.expect_download() as download_info:

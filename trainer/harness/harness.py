@@ -265,12 +265,13 @@ def train() -> None:
     epochs = int(spec.get("epochs", 1))
     progress = progress_callback(epochs, spec.get("metric", "accuracy"))
     guard_fit(epochs, progress)
+    has_train = callable(getattr(module, "train", None))
+    if not has_train and not spec.get("loss", "sparse_categorical_crossentropy"):
+        raise LearnerError("missing_train", "This task has no standard loss: define train(model, data, spec).")
     try:
-        if callable(getattr(module, "train", None)):
+        if has_train:
             returned = module.train(model, data, dict(spec))
             model = returned if isinstance(returned, keras.Model) else model
-        elif not spec.get("loss", "sparse_categorical_crossentropy"):
-            raise LearnerError("missing_train", "This task has no standard loss: define train(model, data, spec).")
         else:
             model.fit(
                 data["x_train"], data["y_train"], validation_data=(data["x_val"], data["y_val"]),

@@ -25,7 +25,13 @@ class Command(BaseCommand):
         if unknown:
             raise CommandError(f"Unknown dataset {', '.join(unknown)}; known: {', '.join(sorted(BUILDERS))}.")
         # One failure must not stop the others: a server may lack one source package and still use the rest.
-        failed = [slug for slug in slugs or sorted(BUILDERS) if not self.build_one(slug, force)]
+        # Tasks are synced after each dataset, so a running site offers each task as soon as its data is ready.
+        failed = []
+        for slug in slugs or sorted(BUILDERS):
+            if self.build_one(slug, force):
+                tasks_sync()
+            else:
+                failed.append(slug)
         for reason in tasks_sync():
             self.stdout.write(f"Task not offered: {reason}")
         if failed:
