@@ -441,9 +441,18 @@ def notebook_code(nb: nbformat.NotebookNode, *, drop_magics: bool = True) -> tup
     return "\n\n".join(blocks), notices
 
 
+# `%%writefile [-a] name.py`: the cell is a Python module the notebook writes and then imports (the pattern the
+# starter notebooks use to keep one file for trying and submitting). Its code is kept in place of the import.
+_WRITEFILE_PY = re.compile(r"^%%writefile(?:\s+-a|\s+--append)?\s+\S+\.py\s*$")
+
+
 def _drop_magics(number: int, source: str, notices: list[str]) -> str:
     lines = source.splitlines()
     first = next((line.strip() for line in lines if line.strip()), "")
+    if _WRITEFILE_PY.match(first):
+        body = lines[next(i for i, line in enumerate(lines) if line.strip()) + 1 :]
+        notices.append(f"Cell {number}: kept the Python that `{_clip(first)}` writes, as the module it imports")
+        return "\n".join(_kept_lines(number, body, notices))
     if first.startswith("%%"):
         notices.append(f"Cell {number}: dropped the whole cell, which starts with the cell magic `{_clip(first)}`")
         return ""

@@ -367,3 +367,18 @@ def test_notebook_code_keeps_magics_when_asked() -> None:
     code, notices = notebook_code(nb, drop_magics=False)
     assert code == "# --- cell 1 ---\n%matplotlib inline\nx = 1\n"
     assert notices == []
+
+
+def test_notebook_code_keeps_a_python_module_written_with_writefile() -> None:
+    nb = roundtrip(
+        new_code_cell("%%writefile submission.py\nimport keras\n\ndef build_model(spec):\n    return None"),
+        new_code_cell("%%writefile data.csv\na,b\n1,2"),
+        new_code_cell('if __name__ == "__main__":\n    from submission import *'),
+    )
+    code, notices = notebook_code(nb)
+    assert "def build_model(spec):" in code and "a,b" not in code
+    assert notices == [
+        "Cell 1: kept the Python that `%%writefile submission.py` writes, as the module it imports",
+        "Cell 2: dropped the whole cell, which starts with the cell magic `%%writefile data.csv`",
+    ]
+    compile(code, "notebook.py", "exec")

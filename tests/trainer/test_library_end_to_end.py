@@ -13,6 +13,7 @@ from tests.trainer.conftest import Worker, submit, wait_for_run
 from tracker.models import Competency, User
 from trainer.catalogue import TASKS
 from trainer.models import TaskSpec
+from trainer.starters import starter_notebook
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -129,6 +130,10 @@ def test_library_rules_are_enforced(library_worker: Worker, library: dict[str, T
     one_way = submit(learner("one-way"), library["bilstm-tagging-tiny"], UNIDIRECTIONAL)
     no_train = submit(learner("no-train"), library["digits-gan-tiny"], GAN_WITHOUT_TRAIN)
     scratch = submit(learner("scratch"), library["finetune-pretrained-tiny"], FROM_SCRATCH)
+    # The starter notebook, uploaded as it is downloaded: its %%writefile cell is the code that trains.
+    text = library["memory-network-qa-tiny"]
+    notebook = starter_notebook(text, site_url="https://skillproof.example").encode()
+    as_notebook = submit(learner("notebook"), text, notebook, "starter.ipynb")
 
     run = wait_for_run(probe, 240)
     assert run.status == "succeeded", (run.error_message, run.log_tail[-1500:])  # no dataset source was visible
@@ -144,3 +149,8 @@ def test_library_rules_are_enforced(library_worker: Worker, library: dict[str, T
     run = wait_for_run(scratch, 240)
     assert run.status == "succeeded", (run.error_message, run.log_tail[-1500:])
     assert run.metrics["base_weights_reused"] < 0.5 and run.passed is False  # trained from scratch: not a fine-tune
+
+    run = wait_for_run(as_notebook, 240)
+    assert run.status == "succeeded", (run.error_kind, run.error_message, run.notices)
+    assert run.source_kind == "ipynb" and "accuracy" in run.metrics
+    assert any("%%writefile submission.py" in notice for notice in run.notices)
