@@ -175,3 +175,28 @@ def test_starter_notebook_compiles_and_guards_colab_cells(definition: object, ke
     guarded = [n for n in tree.body if isinstance(n, ast.If) and "__main__" in ast.unparse(n.test)]
     assert len(guarded) == 2  # the try-out and the submission never run on the server
     assert not any("requests" in ast.unparse(n) for n in tree.body if n not in guarded)
+
+
+@pytest.mark.django_db
+def test_a_failing_builder_does_not_stop_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: object
+) -> None:
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    from trainer.models import Dataset
+
+    def explode(out_dir: Path) -> base.BuiltDataset:
+        raise RuntimeError("the synthesiser crashed")
+
+    settings.TRAINER_DATA_DIR = tmp_path  # type: ignore[attr-defined]
+    for slug in [s for s in BUILDERS if s not in ("neighbour-tags-tiny", "babi-rooms-tiny")]:
+        monkeypatch.delitem(BUILDERS, slug)
+    monkeypatch.setitem(BUILDERS, "aaa-broken", explode)
+    monkeypatch.setitem(registry.VERSIONS, "aaa-broken", "1")
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="aaa-broken"):
+        call_command("build_datasets", stdout=io.StringIO(), stderr=err)
+    assert "aaa-broken: not built, the builder failed: RuntimeError: the synthesiser crashed" in err.getvalue()
+    assert set(Dataset.objects.values_list("slug", flat=True)) == {"neighbour-tags-tiny", "babi-rooms-tiny"}

@@ -47,10 +47,14 @@ def settings_grid() -> list[tuple[str, int, int]]:
 
 def synthesise(word: str, voice: str, speed: int, pitch: int) -> np.ndarray:
     """espeak-ng's WAV for `word`, as float64 samples at RATE Hz."""
-    result = subprocess.run(
-        ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", word],
-        capture_output=True, timeout=30, check=True,
-    )  # fmt: skip
+    try:
+        result = subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", word],
+            capture_output=True, timeout=30, check=True,
+        )  # fmt: skip
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+        stderr = getattr(error, "stderr", b"") or b""
+        raise ValueError(f"espeak-ng failed for voice {voice!r}: {stderr.decode(errors='replace')[:300]}") from error
     with wave.open(io.BytesIO(result.stdout)) as clip:
         rate, frames = clip.getframerate(), clip.readframes(clip.getnframes())
     samples = np.frombuffer(frames, dtype="<i2").astype(np.float64) / 32768

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -11,6 +12,8 @@ from trainer.datasets.base import DatasetUnavailable
 from trainer.datasets.registry import BUILDERS, dataset_build, dataset_is_current
 from trainer.models import Dataset
 from trainer.services import tasks_sync
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -46,6 +49,11 @@ class Command(BaseCommand):
         except (DatasetUnavailable, ValueError, OSError) as error:
             # A missing package, a corrupt source file or a full disk: say which dataset, then go on to the next.
             self.stderr.write(f"{slug}: not built. {error}")
+            return False
+        except Exception as error:
+            # Anything else (a synthesiser or the base model's training failing) must not stop the other datasets.
+            logger.exception("Building dataset %s failed", slug)
+            self.stderr.write(f"{slug}: not built, the builder failed: {type(error).__name__}: {error}")
             return False
         self.stdout.write(self.summary(dataset, "up to date" if current else "built", time.monotonic() - started))
         return True
