@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install install-dev sandbox run test lint format migrations-check bench clean
+.PHONY: install install-dev sandbox run test lint format migrations-check bench bench-tasks clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ migrations-check: install-dev
 
 bench: install sandbox
 	$(PY) bench/pipeline
+
+bench-tasks: install sandbox
+	$(PY) bench/tasks
 
 clean:
 	rm -rf $(VENV) var
