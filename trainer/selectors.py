@@ -6,14 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, FloatField, Prefetch, Q, QuerySet, Window
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, RowNumber
 
 from evidence.selectors import evidence_visible_to
 from tracker.models import Claim, Competency
 from trainer.models import TaskSpec, TrainingRun
 
-# Leaderboards read at most this many passing runs per task (newest first) before keeping each learner's best.
-LEADERBOARD_SCAN = 5000
+# A leaderboard shows at most this many learners.
+LEADERBOARD_SIZE = 500
 
 
 def tasks_listed() -> QuerySet[TaskSpec]:
@@ -77,32 +79,26 @@ def leaderboard(task: TaskSpec, viewer: Any = None) -> list[LeaderboardRow]:
     """Each learner's best passing run of `task`, best first; ties go to whoever got there first.
 
     Only learners who opted in are listed, except that a signed-in viewer always sees their own row
-    (marked, so the page can say that only they see it).
+    (marked, so the page can say that only they see it). One query: the database ranks each learner's runs
+    by the task's metric (a window function) and keeps the first.
     """
     viewer_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
     who = Q(evidence__learner__on_leaderboards=True)
     if viewer_id is not None:
         who |= Q(evidence__learner_id=viewer_id)
+    best_first = [F("value").desc(), F("finished_at").asc(), F("pk").asc()]
     runs = (
         TrainingRun.objects.filter(who, task=task, status=TrainingRun.State.SUCCEEDED, passed=True)
-        .values("pk", "metrics", "finished_at", "evidence__learner_id", "evidence__learner__username",
-                "evidence__learner__first_name", "evidence__learner__last_name")
-        .order_by("-finished_at")[:LEADERBOARD_SCAN]
+        .annotate(value=Cast(KeyTextTransform(task.metric, "metrics"), FloatField()))
+        .filter(value__isnull=False)
+        .annotate(place=Window(RowNumber(), partition_by=[F("evidence__learner_id")], order_by=best_first))
+        .filter(place=1)
+        .order_by(*best_first)
+        .values("pk", "value", "metrics", "finished_at", "evidence__learner_id", "evidence__learner__username",
+                "evidence__learner__first_name", "evidence__learner__last_name")[:LEADERBOARD_SIZE]
     )  # fmt: skip
-    best: dict[int, dict[str, Any]] = {}
-    for row in runs:
-        run: dict[str, Any] = dict(row)
-        value = (run["metrics"] or {}).get(task.metric)
-        if not isinstance(value, int | float):
-            continue
-        learner = run["evidence__learner_id"]
-        held = best.get(learner)
-        # Runs arrive newest first: on an equal score the older run replaces the newer, so it counts.
-        if held is None or value >= held["value"]:
-            best[learner] = run | {"value": float(value)}
-    ordered = sorted(best.values(), key=lambda r: (-r["value"], r["finished_at"] or datetime.max))
     rows = []
-    for rank, run in enumerate(ordered, start=1):
+    for rank, run in enumerate(runs, start=1):
         full = f"{run['evidence__learner__first_name']} {run['evidence__learner__last_name']}".strip()
         rows.append(
             LeaderboardRow(

@@ -184,3 +184,22 @@ def test_task_spec_criteria_are_validated(listed: TaskSpec, criteria: str, messa
     listed.criteria = json.loads(criteria)
     with pytest.raises(ValidationError, match=message):
         listed.full_clean()
+
+
+def test_leaderboard_ranks_ties_by_who_got_there_first_and_ignores_failed_runs(
+    alice: User, bob: User, listed: TaskSpec
+) -> None:
+    from datetime import timedelta
+
+    from trainer.selectors import leaderboard
+
+    design = Claim.objects.get(competency=listed.claim.competency, order=5)
+    early = scored(bob, listed, 0.70)
+    late = scored(alice, listed, 0.70)
+    TrainingRun.objects.filter(pk=early.pk).update(finished_at=timezone.now() - timedelta(hours=1))
+    failed = scored(alice, listed, 0.99, claim=design)
+    TrainingRun.objects.filter(pk=failed.pk).update(status="failed", passed=None)
+    User.objects.update(on_leaderboards=True)
+    rows = leaderboard(listed)
+    assert [(r.name, r.value, r.run_id) for r in rows] == [("bob", 0.70, early.pk), ("alice", 0.70, late.pk)]
+    assert [r.rank for r in rows] == [1, 2]
