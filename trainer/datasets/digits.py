@@ -8,7 +8,6 @@ a drawing with the training data. The sandbox cannot read scikit-learn's copy (i
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -200,12 +199,4 @@ def build_gan(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
             real_digits=real,
             random_noise=random,
         ),
-    )
-
-
-def describe_scores(stats: dict[str, Any]) -> str:
-    real, noise = stats.get("real_digits", {}), stats.get("random_noise", {})
-    return (
-        f"held-out real digits score IS-like {real.get('is_like', 0):.2f} and FID-like {real.get('fid_like', 0):.2f}; "
-        f"uniform noise scores {noise.get('is_like', 0):.2f} and {noise.get('fid_like', 0):.2f}"
     )

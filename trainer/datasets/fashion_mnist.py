@@ -14,7 +14,7 @@ import numpy as np
 from trainer.datasets.base import (
     BuiltDataset,
     DatasetUnavailable,
-    file_sizes,
+    split_stats,
     write_splits,
 )
 
@@ -140,24 +140,10 @@ def stratified_indices(labels: np.ndarray, per_class: int, rng: np.random.Genera
     return picked
 
 
-def class_counts(labels: np.ndarray) -> list[int]:
-    return [int(n) for n in np.bincount(labels, minlength=NUM_CLASSES)]
-
-
 def _stats(out_dir: Path, train_y: np.ndarray, test_y: np.ndarray) -> dict[str, Any]:
-    sizes = file_sizes(out_dir)
-    return {
-        "splits": {
-            "train": {"count": len(train_y), "class_counts": class_counts(train_y)},
-            "test": {"count": len(test_y), "class_counts": class_counts(test_y)},
-        },
-        "shape": list(IMAGE_SHAPE),
-        "dtype": "uint8",
-        "num_classes": NUM_CLASSES,
-        "class_names": CLASS_NAMES,
-        "file_sizes": sizes,
-        "total_bytes": sum(sizes.values()),
-    }
+    return split_stats(
+        out_dir, train_y=train_y, test_y=test_y, class_names=CLASS_NAMES, shape=list(IMAGE_SHAPE), dtype="uint8"
+    )
 
 
 def _description(tiny: bool) -> str:
