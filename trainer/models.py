@@ -16,6 +16,46 @@ def _seconds(value: object) -> str | None:
     return f"{value:.1f} s" if isinstance(value, int | float) else None
 
 
+class ErrorKind(models.TextChoices):
+    """Why a run failed: every kind the platform stores, with the words a person sees."""
+
+    # Reported by the harness, beside learner code (trainer/harness/harness.py: ERROR_KINDS).
+    SYNTAX_ERROR = "syntax_error", "Syntax error"
+    IMPORT_ERROR = "import_error", "Import not available"
+    LEARNER_ERROR = "learner_error", "Error in your code"
+    MISSING_BUILD_MODEL = "missing_build_model", "No build_model function"
+    MISSING_TRAIN = "missing_train", "No train function"
+    BAD_MODEL = "bad_model", "Not a Keras model"
+    MISSING_LAYER = "missing_layer", "Required layer missing"
+    SHAPE_MISMATCH = "shape_mismatch", "Wrong shape"
+    NAN_LOSS = "nan_loss", "Loss became NaN"
+    UNSAFE_MODEL = "unsafe_model", "Unsafe model file"
+    BAD_MODEL_FILE = "bad_model_file", "Unreadable model file"
+    # Reported by the harness or measured by the platform.
+    OVER_BUDGET = "over_budget", "Over budget"
+    OUT_OF_MEMORY = "out_of_memory", "Out of memory"
+    # Decided by the platform from outside the sandbox (trainer/pipeline.py, trainer/scoring.py).
+    TIMEOUT = "timeout", "Out of time"
+    NO_MODEL = "no_model", "No model saved"
+    BAD_PREDICTIONS = "bad_predictions", "Unusable predictions"
+    CRASHED = "crashed", "Crashed"
+    # The platform's own failures (trainer/services.py): not the learner's doing.
+    PLATFORM_ERROR = "platform_error", "Platform failure"
+    WORKER_LOST = "worker_lost", "Worker stopped responding"
+
+
+# The kinds the harness may report. It runs beside learner code, so a kind outside this set is not
+# believed, and one in it only explains a failure: success is measured, never reported.
+HARNESS_KINDS = frozenset(
+    {
+        ErrorKind.SYNTAX_ERROR, ErrorKind.IMPORT_ERROR, ErrorKind.LEARNER_ERROR, ErrorKind.MISSING_BUILD_MODEL,
+        ErrorKind.MISSING_TRAIN, ErrorKind.BAD_MODEL, ErrorKind.MISSING_LAYER, ErrorKind.SHAPE_MISMATCH,
+        ErrorKind.NAN_LOSS, ErrorKind.UNSAFE_MODEL, ErrorKind.BAD_MODEL_FILE, ErrorKind.OVER_BUDGET,
+        ErrorKind.OUT_OF_MEMORY,
+    }
+)  # fmt: skip
+
+
 class Dataset(models.Model):
     """A versioned, checksummed dataset built by `manage.py build_datasets`.
 
@@ -119,12 +159,17 @@ class TrainingRun(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
+    ErrorKind = ErrorKind
+
     class Stage(models.TextChoices):
         WAITING = "waiting", "Waiting"
         TRAIN = "train", "Training"
         PREDICT = "predict", "Predicting"
         SCORE = "score", "Scoring"
         DONE = "done", "Done"
+
+    # A run waiting for or holding a worker; every other state is final.
+    ACTIVE = (State.QUEUED, State.RUNNING)
 
     evidence = models.OneToOneField(Evidence, on_delete=models.CASCADE, related_name="run")
     task = models.ForeignKey(TaskSpec, on_delete=models.PROTECT, related_name="runs")
@@ -147,7 +192,7 @@ class TrainingRun(models.Model):
     model_summary = models.TextField(blank=True)
     param_count = models.PositiveBigIntegerField(null=True, blank=True)
     log_tail = models.TextField(blank=True)
-    error_kind = models.CharField(max_length=40, blank=True)
+    error_kind = models.CharField(max_length=40, blank=True, choices=ErrorKind.choices)
     error_message = models.TextField(blank=True)
     artifacts_dir = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -167,7 +212,7 @@ class TrainingRun(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (self.State.SUCCEEDED, self.State.FAILED, self.State.CANCELLED)
+        return self.status not in self.ACTIVE
 
     def queue_position(self) -> int | None:
         """1 for the next run to start; None once it has started."""

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,21 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from trainer.datasets.registry import dataset_files
-from trainer.models import TaskSpec
-from trainer.sandbox.pool import get_pool
-from trainer.sandbox.process import Outcome, Sandbox
+from trainer.models import HARNESS_KINDS, ErrorKind, TaskSpec
+from trainer.sandbox.runner import Outcome, PlatformError, Result, Runner, get_runner
 from trainer.scoring import ScoreError, decide_all, task_metrics
 
 logger = logging.getLogger(__name__)
 
 MB = 1024 * 1024
 PREDICT_WALL_SECONDS = 180
-# Learner-facing kinds the harness may report. Anything else it claims is ignored: it runs beside
-# learner code, so its word is only used to explain a failure, never to declare a success.
-LEARNER_KINDS = {
-    "syntax_error", "import_error", "missing_build_model", "bad_model", "shape_mismatch", "over_budget",
-    "nan_loss", "out_of_memory", "learner_error", "unsafe_model", "bad_model_file", "missing_layer", "missing_train",
-}  # fmt: skip
 # Only the model and the learner-facing progress come out of the training sandbox, where learner
 # code runs. The summary, the picture and the environment come from the prediction sandbox, which
 # runs only the harness and the model loaded with safe_mode: they describe the model that was scored.
@@ -99,47 +90,49 @@ def run_pipeline(job: Job) -> dict[str, Any]:
 
 def _train(job: Job, files: dict[str, Path]) -> Path:
     started = time.monotonic()
-    sandbox = get_pool().take()
+    runner = get_runner()
     job.timings["sandbox_wait"] = round(time.monotonic() - started, 3)
     try:
-        sandbox.start(
+        runner.start(
             mode="train",
             inputs={"submission.py": job.source, "data/train.npz": files["train"], **_shared(files)},
             spec=job.task.learner_spec(),
             memory_bytes=job.task.memory_mb * MB,
         )
-        outcome = sandbox.wait(wall_seconds=job.task.wall_seconds, poll=_progress_poller(sandbox, job))
-        outcome.files = sandbox.collect({**TRAIN_OUTPUTS, "model.keras": _model_cap()}, job.artifacts)
+        outcome = runner.wait(wall_seconds=job.task.wall_seconds, poll=_progress_poller(runner, job))
+        outcome.files = runner.collect({**TRAIN_OUTPUTS, "model.keras": _model_cap()}, job.artifacts)
     finally:
-        sandbox.destroy()
+        runner.destroy()
     job.timings["train"] = outcome.seconds
     _record(job, outcome, "training")
     _raise_for_outcome(outcome, stage="training", wall_seconds=job.task.wall_seconds)
     if "model.keras" not in outcome.files:
-        raise LearnerFailure("no_model", "Training finished but no model was saved (out/model.keras is missing).")
+        raise LearnerFailure(
+            ErrorKind.NO_MODEL, "Training finished but no model was saved (out/model.keras is missing)."
+        )
     return outcome.files["model.keras"]
 
 
 def _predict(job: Job, files: dict[str, Path], model_path: Path) -> Path:
-    sandbox = get_pool().take()
+    runner = get_runner()
     spec = {**job.task.learner_spec(), "describe": True}
     try:
-        sandbox.start(
+        runner.start(
             mode="predict",
             inputs={"model.keras": model_path, "data/test_inputs.npz": files["test_inputs"], **_shared(files)},
             spec=spec,
             memory_bytes=job.task.memory_mb * MB,
         )
-        outcome = sandbox.wait(wall_seconds=PREDICT_WALL_SECONDS, poll=_progress_poller(sandbox, job, rows=False))
-        outcome.files = sandbox.collect(PREDICT_OUTPUTS, job.artifacts / "predict")
+        outcome = runner.wait(wall_seconds=PREDICT_WALL_SECONDS, poll=_progress_poller(runner, job, rows=False))
+        outcome.files = runner.collect(PREDICT_OUTPUTS, job.artifacts / "predict")
     finally:
-        sandbox.destroy()
+        runner.destroy()
     job.timings["predict"] = outcome.seconds
     _record(job, outcome, "prediction")
     _raise_for_outcome(outcome, stage="prediction", wall_seconds=PREDICT_WALL_SECONDS)
     _check_params(job, outcome.files.get("model.json"))
     if "predictions.npy" not in outcome.files:
-        raise LearnerFailure("bad_predictions", "The model produced no predictions.")
+        raise LearnerFailure(ErrorKind.BAD_PREDICTIONS, "The model produced no predictions.")
     return outcome.files["predictions.npy"]
 
 
@@ -165,26 +158,29 @@ def _score(job: Job, files: dict[str, Path], predictions: Path) -> dict[str, Any
 
 
 def _raise_for_outcome(outcome: Outcome, *, stage: str, wall_seconds: float) -> None:
-    if outcome.cancelled:
+    result = outcome.result
+    if result is Result.PLATFORM_FAULT:
+        raise PlatformError(outcome.detail)
+    if result is Result.CANCELLED:
         raise RunCancelled()
-    if outcome.timed_out:
+    if result is Result.OVER_TIME:
         raise LearnerFailure(
-            "timeout", f"The {stage} stage ran past its {wall_seconds:.0f}-second budget and was stopped."
+            ErrorKind.TIMEOUT, f"The {stage} stage ran past its {wall_seconds:.0f}-second budget and was stopped."
         )
-    if outcome.oom_killed:
-        raise LearnerFailure("out_of_memory", f"The {stage} stage went over its memory budget and was stopped.")
-    if outcome.over_disk:
-        raise LearnerFailure("over_budget", f"The {stage} stage wrote more files than its disk budget allows.")
-    if outcome.exit_code == 0:
+    if result is Result.OVER_MEMORY:
+        raise LearnerFailure(ErrorKind.OUT_OF_MEMORY, f"The {stage} stage went over its memory budget and was stopped.")
+    if result is Result.OVER_DISK:
+        raise LearnerFailure(ErrorKind.OVER_BUDGET, f"The {stage} stage wrote more files than its disk budget allows.")
+    if result is Result.FINISHED:
         return
+    # Only kinds the harness may report are believed. Anything else it claims is ignored: it runs
+    # beside learner code, so its word is only used to explain a failure, never to declare a success.
     reported = _read_result(outcome.files.get("result.json"))
-    if reported.get("error_kind") in LEARNER_KINDS:
-        raise LearnerFailure(str(reported["error_kind"]), str(reported.get("message", ""))[:4000])
-    code = outcome.exit_code
-    # bubblewrap reports a child killed by signal N as status 128 + N.
-    signal_number = -code if code is not None and code < 0 else code - 128 if code and 128 < code < 160 else None
-    how = f"was killed by signal {signal_number}" if signal_number else f"exited with status {code}"
-    raise LearnerFailure("crashed", f"The {stage} process {how} before finishing. See the log for details.")
+    kind = reported.get("error_kind")
+    if isinstance(kind, str) and kind in HARNESS_KINDS:
+        raise LearnerFailure(kind, str(reported.get("message", ""))[:4000])
+    how = f"was killed by signal {outcome.signal}" if outcome.signal else f"exited with status {outcome.exit_code}"
+    raise LearnerFailure(ErrorKind.CRASHED, f"The {stage} process {how} before finishing. See the log for details.")
 
 
 def _read_result(path: Path | None) -> dict[str, Any]:
@@ -199,7 +195,7 @@ def _check_params(job: Job, model_json: Path | None) -> None:
     params = _read_result(model_json).get("params")
     if isinstance(params, int) and params > job.task.max_params:
         raise LearnerFailure(
-            "over_budget", f"The model has {params:,} parameters; this task allows {job.task.max_params:,}."
+            ErrorKind.OVER_BUDGET, f"The model has {params:,} parameters; this task allows {job.task.max_params:,}."
         )
 
 
@@ -225,7 +221,7 @@ class RunCancelled(Exception):
     """The learner (or an admin) cancelled the run while it was running."""
 
 
-def _progress_poller(sandbox: Sandbox, job: Job, rows: bool = True) -> Callable[[], bool]:
+def _progress_poller(runner: Runner, job: Job, rows: bool = True) -> Callable[[], bool]:
     """Once a second: the epoch lines, read from outside (never following links), and the log tail."""
     last = {"at": 0.0}
     prefix = job.log_tail
@@ -235,34 +231,12 @@ def _progress_poller(sandbox: Sandbox, job: Job, rows: bool = True) -> Callable[
         if now - last["at"] < 1.0:
             return False
         last["at"] = now
-        epochs = read_progress(sandbox.job_dir / "out", limit=MB) if rows else None
-        return job.on_progress(epochs or [], prefix + sandbox.log.text(16384))
+        epochs = [_epoch_row(row) for row in runner.progress(limit=MB)] if rows else None
+        return job.on_progress(epochs or [], prefix + runner.log_text(16384))
 
     return poll
 
 
-def read_progress(out_dir: Path, *, limit: int) -> list[dict[str, Any]]:
-    """Parse out/progress.jsonl from outside: no link followed (neither out/ nor the file), size-capped."""
-    try:
-        dir_fd = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    except OSError:
-        return []
-    try:
-        fd = os.open("progress.jsonl", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
-    except OSError:
-        return []
-    finally:
-        os.close(dir_fd)
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            return []
-        data = handle.read(limit)
-    rows = []
-    for line in data.decode("utf-8", "replace").splitlines()[:1000]:
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(row, dict):
-            rows.append(db_safe({str(k)[:40]: v for k, v in row.items() if isinstance(v, int | float)}))
-    return rows
+def _epoch_row(row: dict[str, Any]) -> dict[str, Any]:
+    """An epoch line as written beside learner code: only numbers are kept, under short names."""
+    return dict(db_safe({str(k)[:40]: v for k, v in row.items() if isinstance(v, int | float)}))

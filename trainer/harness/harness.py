@@ -33,13 +33,22 @@ from pathlib import Path
 from typing import Any
 
 READY_LINE = "skillproof-harness: ready"
+# Every kind a LearnerError may carry. The platform believes only these (trainer.models.HARNESS_KINDS;
+# tests/trainer/test_vocabulary.py keeps the two equal): a new kind is added in both places.
+ERROR_KINDS = frozenset(
+    {
+        "syntax_error", "import_error", "learner_error", "missing_build_model", "missing_train", "bad_model",
+        "missing_layer", "shape_mismatch", "nan_loss", "unsafe_model", "bad_model_file", "over_budget",
+        "out_of_memory",
+    }
+)  # fmt: skip
 JOB = Path(os.environ.get("SKILLPROOF_JOB", "/job"))
 OUT = JOB / "out"
 SUBMISSION = JOB / "submission.py"
 
 
 class LearnerError(Exception):
-    """A mistake in the learner's submission, with a kind and a message for them."""
+    """A mistake in the learner's submission, with a kind (one of ERROR_KINDS) and a message for them."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)

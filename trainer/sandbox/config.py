@@ -66,12 +66,8 @@ class SandboxConfig:
     def harness_path(self) -> Path:
         return self.runtime_dir / "harness" / "harness.py"
 
-    def launcher_env(self) -> dict[str, str]:
-        """The environment of the launcher chain: nothing of the worker's (no secrets)."""
-        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
-        return env if self.isolated else env | self.sandbox_env()
-
     def sandbox_env(self) -> dict[str, str]:
+        """The environment the harness starts with under either runner (the development one adds SKILLPROOF_JOB)."""
         threads = str(self.threads)
         return {
             "PATH": "/usr/bin:/bin",

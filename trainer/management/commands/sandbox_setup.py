@@ -83,14 +83,15 @@ class Command(BaseCommand):
         self.stdout.write(f"Sandbox runtime installed in {time.monotonic() - started:.0f}s")
 
     def _check(self, config: Any) -> None:
-        from trainer.sandbox.process import PlatformError, Sandbox
+        from trainer.sandbox.pool import runner_for
+        from trainer.sandbox.runner import PlatformError
 
         started = time.monotonic()
-        sandbox = Sandbox(config).spawn()
+        runner = runner_for(config).spawn()
         try:
-            sandbox.wait_ready(120)
+            runner.wait_ready(120)
         except PlatformError as error:
             raise CommandError(str(error)) from error
         finally:
-            sandbox.destroy()
+            runner.destroy()
         self.stdout.write(f"A sandbox started warm (TensorFlow imported) in {time.monotonic() - started:.1f}s")

@@ -1,12 +1,9 @@
-"""One single-use sandbox: a job folder, a cgroup, and the harness started warm inside bubblewrap.
+"""What both runners share: the job folder, the warm harness process, the watch from outside, the copy-out.
 
-Layers, because no single one is enough: an unprivileged uid (setpriv; never root with --uid,
-since root still reads root's 0600 files), a private mount view with only the interpreter, the
-packages, the harness and the job folder (bubblewrap), no network and private PID/IPC/UTS
-namespaces (--unshare-all), a new session, --die-with-parent, a cleared environment, cgroup memory
-and pids limits, RLIMIT_FSIZE/NOFILE/CORE (not RLIMIT_AS: TensorFlow reserves huge virtual memory),
-a wall-clock limit that kills the whole tree, a capped log, and nothing copied out but regular
-files of capped size.
+Subclasses say how the harness is launched and confined (command line, environment, who owns the job
+folder, cgroups, how an exit status tells a signal); everything that reads what the sandbox wrote is
+here, written once: a capped log, a disk budget, and nothing copied out but regular files of capped
+size, opened without following links.
 """
 
 from __future__ import annotations
@@ -14,7 +11,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import json
-import logging
 import os
 import shutil
 import stat
@@ -23,35 +19,15 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from trainer.sandbox.cgroups import Cgroup
-from trainer.sandbox.config import SandboxConfig, hidden_paths
-
-logger = logging.getLogger(__name__)
+from trainer.sandbox.config import SandboxConfig
+from trainer.sandbox.runner import Outcome, PlatformError, Result
 
 READY_LINE = b"skillproof-harness: ready"
-
-
-class PlatformError(Exception):
-    """The platform, not the learner, failed (sandbox would not start, disk full...): retried."""
-
-
-@dataclass
-class Outcome:
-    """How a stage ended, as measured from outside the sandbox."""
-
-    exit_code: int | None
-    seconds: float
-    timed_out: bool = False
-    oom_killed: bool = False
-    over_disk: bool = False
-    cancelled: bool = False
-    peak_memory_bytes: int | None = None
-    log_tail: str = ""
-    log_bytes: int = 0
-    files: dict[str, Path] = field(default_factory=dict)
+MAX_JOB_ENTRIES = 10_000
+MAX_PROGRESS_ROWS = 1000
 
 
 class LogTail:
@@ -86,32 +62,63 @@ class LogTail:
             self.feed(chunk)
 
 
-class Sandbox:
-    """A sandbox process waiting, TensorFlow imported, for exactly one job."""
+class SandboxRunner:
+    """A harness process waiting, TensorFlow imported, for exactly one job (see `trainer.sandbox.runner`)."""
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         self.id = uuid.uuid4().hex[:12]
         self.job_dir = config.jobs_dir / self.id
-        self.cgroup = Cgroup(self.id, config.cgroup_version) if config.isolated else None
         self.log = LogTail(config.log_tail_bytes)
         self.process: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
         self.used = False
+        self.stuck = False  # some process of it outlived kill(): nothing it wrote is copied out
+
+    # --- what each implementation decides --------------------------------------------------------
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def launcher_env(self) -> dict[str, str]:
+        """The environment of the launched command: nothing of the worker's (no secrets)."""
+        raise NotImplementedError
+
+    def _give(self, path: Path) -> None:
+        """Hand a path in the job folder to whoever the harness runs as."""
+
+    def _confine(self) -> None:
+        """Set up the limits the harness starts under (before it is launched)."""
+
+    def _limit_memory(self, memory_bytes: int) -> None:
+        """Tighten the memory limit for the job (from the warm-up's)."""
+
+    def _kill_rest(self) -> None:
+        """Kill what left the process group; PlatformError if something could not be killed."""
+
+    def _memory_report(self) -> tuple[bool, int | None]:
+        """(killed for going over the memory limit, peak memory in bytes), where measured."""
+        return False, None
+
+    def _release(self) -> None:
+        """Free what `_confine` set up; every process is dead by now."""
+
+    def signal_number(self, code: int | None) -> int | None:
+        """The signal that killed the harness, from the launched command's exit status."""
+        return -code if code is not None and code < 0 else None
 
     # --- life cycle -----------------------------------------------------------------------------
 
-    def spawn(self) -> Sandbox:
+    def spawn(self) -> SandboxRunner:
         self._make_job_dir()
-        if self.cgroup:
-            self.cgroup.create(memory_bytes=self.config.warm_memory_bytes, pids_max=self.config.pids_max)
+        self._confine()
         try:
             self.process = subprocess.Popen(
                 self.command(),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
-                env=self._launcher_env(),
+                env=self.launcher_env(),
                 start_new_session=True,
                 close_fds=True,
                 cwd="/",  # not the worker's folder: /proc/1/environ inside would show it as PWD
@@ -122,57 +129,15 @@ class Sandbox:
         threading.Thread(target=self.log.drain, args=(self.process.stdout,), daemon=True).start()
         return self
 
-    def _launcher_env(self) -> dict[str, str]:
-        env = self.config.launcher_env()
-        if not self.config.isolated:  # development mode: no /job mount, so say where the folder is
-            env["SKILLPROOF_JOB"] = str(self.job_dir)
-        return env
-
     def _make_job_dir(self) -> None:
         for sub in ("", "out", "data"):
             path = self.job_dir / sub
             path.mkdir(mode=0o700, parents=not sub)
-            if self.config.sandbox_uid is not None:
-                os.chown(path, self.config.sandbox_uid, self.config.sandbox_gid)
+            self._give(path)
 
-    def command(self) -> list[str]:
+    def harness_command(self) -> list[str]:
         # -I ignores PYTHON* variables, so unbuffered output and no bytecode are asked for by flag.
-        harness = [str(self.config.python), "-I", "-B", "-u", str(self.config.harness_path)]
-        if not self.config.isolated:
-            return harness
-        assert self.cgroup is not None
-        enter = " && ".join(f"echo $$ > {p}" for p in self.cgroup.procs_files())
-        limits = [
-            "prlimit", f"--fsize={self.config.fsize_bytes}", f"--nofile={self.config.nofile}",
-            "--core=0", "--",
-        ]  # fmt: skip
-        drop = [
-            "setpriv", f"--reuid={self.config.sandbox_uid}", f"--regid={self.config.sandbox_gid}",
-            "--clear-groups", "--inh-caps=-all", "--",
-        ]  # fmt: skip
-        return ["/bin/sh", "-c", f'{enter} && exec "$@"', "sandbox", *limits, *drop, *self.bwrap_args(), *harness]
-
-    def bwrap_args(self) -> list[str]:
-        args = [
-            "bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
-            "--ro-bind", "/usr", "/usr",
-            "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-            "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
-            "--ro-bind", str(self.config.runtime_dir), str(self.config.runtime_dir),
-            "--bind", str(self.job_dir), "/job",
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",  # noqa: S108 - private tmpfs
-            "--chdir", "/job",
-        ]  # fmt: skip
-        for path in ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts"):
-            if os.path.exists(path):
-                args += ["--ro-bind", path, path]
-        # The sources the datasets are built from hold the test labels: learner code must not read them.
-        for hidden in hidden_paths(self.config.runtime_dir):
-            args += ["--tmpfs", str(hidden)]
-        for name, value in self.config.sandbox_env().items():
-            args += ["--setenv", name, value]
-        # Last: the root (a tmpfs bubblewrap made) becomes read-only; only /job and /tmp stay writable.
-        return [*args, "--remount-ro", "/", "--"]
+        return [str(self.config.python), "-I", "-B", "-u", str(self.config.harness_path)]
 
     def wait_ready(self, timeout: float) -> None:
         assert self.process is not None
@@ -188,18 +153,17 @@ class Sandbox:
 
     # --- one job --------------------------------------------------------------------------------
 
-    def start(self, *, mode: str, inputs: dict[str, Path], spec: dict[str, object], memory_bytes: int) -> None:
+    def start(self, *, mode: str, inputs: dict[str, Path], spec: dict[str, Any], memory_bytes: int) -> None:
         """Copy the job's inputs in, tighten the memory limit, and let the harness go."""
         assert self.process is not None and self.process.stdin is not None and not self.used
         self.used = True
         for name, source in inputs.items():
             self._copy_in(source, self.job_dir / name)
         self._write_in(self.job_dir / "spec.json", json.dumps(spec).encode())
-        if self.cgroup:
-            try:
-                self.cgroup.set_memory(memory_bytes)
-            except OSError as error:
-                raise PlatformError(f"Could not set the memory limit: {error}") from error
+        try:
+            self._limit_memory(memory_bytes)
+        except OSError as error:
+            raise PlatformError(f"Could not set the memory limit: {error}") from error
         self.started_at = time.monotonic()
         self.process.stdin.write(json.dumps({"mode": mode}).encode() + b"\n")
         self.process.stdin.close()
@@ -214,48 +178,85 @@ class Sandbox:
 
     def _own(self, path: Path) -> None:
         os.chmod(path, 0o600)
-        if self.config.sandbox_uid is not None:
-            os.chown(path, self.config.sandbox_uid, self.config.sandbox_gid)
+        self._give(path)
 
     def wait(self, *, wall_seconds: float, poll: Callable[[], bool] | None = None) -> Outcome:
         """Wait for the harness to exit, killing the whole tree on timeout or when `poll` says cancel."""
         assert self.process is not None
-        timed_out = cancelled = over_disk = False
+        stopped: Result | None = None
         while self.process.poll() is None:
             if time.monotonic() - self.started_at > wall_seconds:
-                timed_out = True
+                stopped = Result.OVER_TIME
                 break
             if poll is not None and poll():
-                cancelled = True
+                stopped = Result.CANCELLED
                 break
             if not _within_disk_budget(self.job_dir, self.config.job_disk_bytes):
-                over_disk = True
+                stopped = Result.OVER_DISK
                 break
             time.sleep(0.25)
-        seconds = time.monotonic() - self.started_at
-        self.kill()
-        oom = bool(self.cgroup and self.cgroup.oom_killed())
-        peak = self.cgroup.peak_memory_bytes() if self.cgroup else None
+        seconds = round(time.monotonic() - self.started_at, 3)
+        try:
+            self.kill()
+        except PlatformError as error:
+            self.stuck = True
+            return self._outcome(Result.PLATFORM_FAULT, seconds, peak=None, detail=str(error))
+        oom, peak = self._memory_report()
+        over_disk = stopped is Result.OVER_DISK or not _within_disk_budget(self.job_dir, self.config.job_disk_bytes)
+        return self._outcome(self._result(stopped, oom=oom, over_disk=over_disk), seconds, peak=peak)
+
+    def _result(self, stopped: Result | None, *, oom: bool, over_disk: bool) -> Result:
+        # What the platform measured outranks the exit status: a tree stopped for time or on cancel
+        # exits by SIGKILL, and a harness may exit 0 after the kernel OOM-killed one of its processes.
+        code = self.process.returncode if self.process else None
+        if stopped in (Result.CANCELLED, Result.OVER_TIME):
+            return stopped
+        if oom:
+            return Result.OVER_MEMORY
+        if over_disk:
+            return Result.OVER_DISK
+        if code == 0:
+            return Result.FINISHED
+        return Result.CRASHED if code is None or self.signal_number(code) else Result.LEARNER_ERROR
+
+    def _outcome(self, result: Result, seconds: float, *, peak: int | None, detail: str = "") -> Outcome:
+        code = self.process.returncode if self.process else None
         return Outcome(
-            exit_code=self.process.returncode, seconds=round(seconds, 3), timed_out=timed_out, oom_killed=oom,
-            over_disk=over_disk or not _within_disk_budget(self.job_dir, self.config.job_disk_bytes),
-            cancelled=cancelled, peak_memory_bytes=peak, log_tail=self.log.text(), log_bytes=self.log.total,
+            result=result, seconds=seconds, exit_code=code, signal=self.signal_number(code), peak_memory_bytes=peak,
+            log_tail=self.log.text(), log_bytes=self.log.total, detail=detail,
         )  # fmt: skip
 
     def kill(self) -> None:
-        """Kill every process of this sandbox: the launcher, and anything left in its cgroup."""
+        """Kill every process of this sandbox: the launcher, and anything that left its process group."""
         if self.process is not None and self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, 9)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=10)
-        if self.cgroup and not self.cgroup.kill_all():
-            raise PlatformError(f"Sandbox {self.id} has processes that could not be killed.")
+        self._kill_rest()
+
+    def progress(self, *, limit: int) -> list[dict[str, Any]]:
+        """Parse out/progress.jsonl from outside: no link followed (neither out/ nor the file), size-capped."""
+        data = _read_regular_file(self.job_dir / "out", "progress.jsonl", limit)
+        rows = []
+        for line in data.decode("utf-8", "replace").splitlines()[:MAX_PROGRESS_ROWS]:
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(row, dict):
+                rows.append(row)
+        return rows
+
+    def log_text(self, limit: int | None = None) -> str:
+        return self.log.text(limit)
 
     def collect(self, names: dict[str, int], destination: Path) -> dict[str, Path]:
         """Copy out only regular files from out/, each under its size cap; never follow links."""
         destination.mkdir(parents=True, exist_ok=True)
         copied: dict[str, Path] = {}
+        if self.stuck:
+            return copied  # its processes may still be writing: nothing is trusted from it
         try:
             out_fd = os.open(self.job_dir / "out", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         except OSError:
@@ -272,12 +273,8 @@ class Sandbox:
     def destroy(self) -> None:
         with contextlib.suppress(PlatformError):
             self.kill()
-        if self.cgroup:
-            self.cgroup.remove()
+        self._release()
         shutil.rmtree(self.job_dir, ignore_errors=True)
-
-
-MAX_JOB_ENTRIES = 10_000
 
 
 def _within_disk_budget(folder: Path, limit: int) -> bool:
@@ -298,6 +295,24 @@ def _within_disk_budget(folder: Path, limit: int) -> bool:
         except OSError:
             continue
     return True
+
+
+def _read_regular_file(folder: Path, name: str, limit: int) -> bytes:
+    """Up to `limit` bytes of folder/name, or nothing if either is a link or the file is not a regular file."""
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return b""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+    except OSError:
+        return b""
+    finally:
+        os.close(dir_fd)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return b""
+        return handle.read(limit)
 
 
 def _copy_regular_file(dir_fd: int, name: str, target: Path, cap: int) -> bool:
