@@ -52,6 +52,31 @@ class BuiltDataset:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
+def built_dataset(
+    *,
+    slug: str,
+    tiny_slug: str,
+    tiny: bool,
+    version: str,
+    title: str,
+    source: str,
+    licence: str,
+    description: str,
+    stats: dict[str, Any],
+) -> BuiltDataset:
+    """The record of one build. Every builder makes a full dataset and a tiny variant for tests and health
+    checks; the tiny one has its own slug and says so in its title."""
+    return BuiltDataset(
+        slug=tiny_slug if tiny else slug,
+        version=version,
+        title=f"{title} (tiny)" if tiny else title,
+        source=source,
+        licence=licence,
+        description=description,
+        stats=stats,
+    )
+
+
 def write_npz(path: Path, **arrays: np.ndarray) -> None:
     """Write arrays to a compressed `.npz`, byte-for-byte reproducible for the same arrays.
 

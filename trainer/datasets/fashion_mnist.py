@@ -14,6 +14,7 @@ import numpy as np
 from trainer.datasets.base import (
     BuiltDataset,
     DatasetUnavailable,
+    built_dataset,
     split_stats,
     write_splits,
 )
@@ -94,10 +95,12 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
 
     picture = cards.save_image(out_dir, "images.png", cards.strip([train_x[i] for i in range(8)]), scale=2)
     stats = _stats(out_dir, train_y, test_y) | {"pictures": [picture]}
-    return BuiltDataset(
-        slug=TINY_SLUG if tiny else SLUG,
+    return built_dataset(
+        slug=SLUG,
+        tiny_slug=TINY_SLUG,
+        tiny=tiny,
         version=VERSION,
-        title="Fashion-MNIST (tiny)" if tiny else "Fashion-MNIST",
+        title="Fashion-MNIST",
         source="Debian package dataset-fashion-mnist",
         licence="MIT (Zalando Research)",
         description=_description(tiny),
@@ -207,10 +210,12 @@ def build_embeddings(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
         "pictures": [picture], "gallery": int(gallery.sum()), "queries": int((~gallery).sum()),
         "raw_pixels_knn5": raw["knn5_accuracy"],
     }  # fmt: skip
-    return BuiltDataset(
-        slug=EMBED_TINY_SLUG if tiny else EMBED_SLUG,
+    return built_dataset(
+        slug=EMBED_SLUG,
+        tiny_slug=EMBED_TINY_SLUG,
+        tiny=tiny,
         version=VERSION,
-        title="Fashion-MNIST for embeddings" + (" (tiny)" if tiny else ""),
+        title="Fashion-MNIST for embeddings",
         source="Debian package dataset-fashion-mnist",
         licence="MIT (Zalando Research)",
         description=(

@@ -19,6 +19,7 @@ from trainer.datasets.base import (
     SHARED_DIR,
     BuiltDataset,
     DatasetUnavailable,
+    built_dataset,
     split_stats,
     write_npz,
     write_splits,
@@ -93,10 +94,12 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
         save_image(out_dir, "source.png", strip([train_x[target_rows[i]] for i in range(8)]), scale=2),
         save_image(out_dir, "target.png", strip([target_train_x[i] for i in range(8)]), scale=2),
     ]
-    return BuiltDataset(
-        slug=TINY_SLUG if tiny else SLUG,
+    return built_dataset(
+        slug=SLUG,
+        tiny_slug=TINY_SLUG,
+        tiny=tiny,
         version=VERSION,
-        title="Fashion-MNIST negatives (fine-tuning)" + (" (tiny)" if tiny else ""),
+        title="Fashion-MNIST negatives (fine-tuning)",
         source="Debian package dataset-fashion-mnist; base model trained by Skillproof at build time",
         licence="MIT (Zalando Research)",
         description=(

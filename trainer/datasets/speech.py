@@ -21,6 +21,7 @@ import numpy as np
 from trainer.datasets.base import (
     BuiltDataset,
     DatasetUnavailable,
+    built_dataset,
     split_stats,
     write_splits,
 )
@@ -119,10 +120,12 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
         pictures.append(
             save_image(out_dir, f"spectrogram-{WORDS[word]}.png", spectrogram(train_x[row] / 32768), scale=2)
         )
-    return BuiltDataset(
-        slug=TINY_SLUG if tiny else SLUG,
+    return built_dataset(
+        slug=SLUG,
+        tiny_slug=TINY_SLUG,
+        tiny=tiny,
         version=VERSION,
-        title="Spoken digits (espeak-ng)" + (" (tiny)" if tiny else ""),
+        title="Spoken digits (espeak-ng)",
         source="Synthesised by Skillproof with the Debian package espeak-ng",
         licence="Generated audio; espeak-ng is GPL-3.0, its output is unrestricted",
         description=(

@@ -20,6 +20,7 @@ import numpy as np
 from trainer.datasets.base import (
     BuiltDataset,
     DatasetUnavailable,
+    built_dataset,
     per_class,
     split_stats,
     stratified_split,
@@ -105,10 +106,12 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
     )  # fmt: skip
     samples = [{"text": train_text[i], "label": CLASS_NAMES[int(train_y[i])]} for i in range(8)]
     lengths = [len(tokenize(t)) for t in train_text]
-    return BuiltDataset(
-        slug=TINY_SLUG if tiny else SLUG,
+    return built_dataset(
+        slug=SLUG,
+        tiny_slug=TINY_SLUG,
+        tiny=tiny,
         version=VERSION,
-        title="WordNet noun glosses" + (" (tiny)" if tiny else ""),
+        title="WordNet noun glosses",
         source="Debian package wordnet-base (Princeton WordNet 3.0, data.noun)",
         licence="WordNet 3.0 licence (Princeton University; free to use, copy and distribute)",
         description=(
