@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install install-dev sandbox run test lint format migrations-check bench bench-tasks clean
+.PHONY: install install-dev sandbox run test test-fast lint format migrations-check bench bench-tasks clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ sandbox: install
 
 test: install-dev sandbox
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The quick loop (about a minute on two cores): no sandbox runtime, no browser, no real-worker runs.
+# Markers come from the fixtures a test uses (tests/conftest.py); `make test` still runs everything.
+test-fast: install-dev
+	$(PY) -m pytest -m "not sandbox and not browser and not slow" $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff format --check .

@@ -29,7 +29,7 @@ def platform_setup(datasets: list[str] | None = None) -> Path:
         subprocess.run(manage + command, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
     import django
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.project.settings")
     django.setup()
     return var
 
@@ -37,7 +37,7 @@ def platform_setup(datasets: list[str] | None = None) -> Path:
 def start_worker(var: Path) -> subprocess.Popen[bytes]:
     log = (var / "worker.log").open("wb")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tracker", "worker", "--concurrency", "1", "--loglevel", "INFO"],
+        [sys.executable, "-m", "celery", "-A", "tracker.project", "worker", "--concurrency", "1", "--loglevel", "INFO"],
         cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     while "ready." not in (var / "worker.log").read_text(errors="replace"):

@@ -12,4 +12,4 @@ if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
 fi
 python manage.py build_datasets
 python manage.py sandbox_setup
-exec celery -A tracker worker --loglevel INFO --concurrency "${WORKER_CONCURRENCY:-1}"
+exec celery -A tracker.project worker --loglevel INFO --concurrency "${WORKER_CONCURRENCY:-1}"

@@ -11,25 +11,16 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
-from rest_framework.exceptions import APIException
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from evidence import selectors, services
 from evidence.downloads import evidence_file_response
-from evidence.models import Evidence, EvidenceError, Kind, Review
+from evidence.models import Evidence, Kind, Review
+from evidence.standing import Standing, standing_by_competency
 from tracker.models import Claim, Competency, User
-from tracker.serializers import StandingSerializer, absolute_url
-from tracker.standing import standing_by_competency
-
-
-class DomainError(APIException):
-    """An EvidenceError, answered with its own status (400, 403 or 409) and message."""
-
-    def __init__(self, error: EvidenceError) -> None:
-        self.status_code = error.status
-        super().__init__(detail=error.message)
+from tracker.serializers import absolute_url
 
 
 class ReviewSerializer(serializers.ModelSerializer[Review]):
@@ -51,10 +42,6 @@ class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
     file = serializers.FileField(write_only=True, required=False)
     file_url = serializers.SerializerMethodField()
     draft = serializers.BooleanField(write_only=True, default=False, help_text="Save without submitting.")
-    task = serializers.CharField(
-        write_only=True, required=False, help_text="Training only: the task spec's slug (default: the claim's task)."
-    )
-    run = serializers.SerializerMethodField(help_text="Training only: the id of the run at /api/runs/<id>/.")
     reviews = ReviewSerializer(many=True, read_only=True)
 
     class Meta:
@@ -62,17 +49,13 @@ class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
         fields = [
             "id", "learner", "competency", "claim", "kind", "status", "body", "url", "file", "file_url",
             "file_name", "file_size", "file_sha256", "claim_text", "claim_version", "version", "previous",
-            "created_at", "submitted_at", "updated_at", "draft", "task", "run", "reviews",
+            "created_at", "submitted_at", "updated_at", "draft", "reviews",
         ]  # fmt: skip
         read_only_fields = [
             "status", "file_name", "file_size", "file_sha256", "claim_text", "claim_version", "version",
             "previous", "created_at", "submitted_at", "updated_at",
         ]  # fmt: skip
         extra_kwargs = {"body": {"max_length": services.MAX_BODY_CHARS}, "url": {"max_length": 2000}}
-
-    def get_run(self, evidence: Evidence) -> int | None:
-        run = getattr(evidence, "run", None)
-        return run.pk if run is not None else None
 
     def get_file_url(self, evidence: Evidence) -> str | None:
         if not evidence.file:
@@ -122,7 +105,7 @@ class EvidenceViewSet(
     filterset_class = EvidenceFilter
 
     def get_queryset(self) -> Any:
-        visible = selectors.evidence_visible_to(self.request.user).select_related("run")
+        visible = selectors.evidence_visible_to(self.request.user)
         return visible.prefetch_related("reviews__reviewer").order_by("-pk")
 
     def perform_create(self, serializer: Any) -> None:
@@ -130,19 +113,9 @@ class EvidenceViewSet(
         content = services.EvidenceInput(
             kind=data["kind"], body=data.get("body", ""), url=data.get("url", ""), file=data.get("file")
         )
-        try:
-            if data["kind"] == Kind.TRAINING and data.get("file") is not None:
-                from trainer.services import training_submit
-
-                serializer.instance = training_submit(
-                    learner=self._user(), claim=data["claim"], upload=data["file"], task_slug=data.get("task")
-                )
-            else:
-                serializer.instance = services.evidence_create(
-                    learner=self._user(), claim=data["claim"], data=content, submit=not data.get("draft")
-                )
-        except EvidenceError as error:
-            raise DomainError(error) from error
+        serializer.instance = services.evidence_create(
+            learner=self._user(), claim=data["claim"], data=content, submit=not data.get("draft")
+        )
 
     def _user(self) -> User:
         user = self.request.user
@@ -151,10 +124,7 @@ class EvidenceViewSet(
 
     def _transition(self, service: Any) -> Response:
         evidence = self.get_object()
-        try:
-            service(evidence=evidence, learner=self.request.user)
-        except EvidenceError as error:
-            raise DomainError(error) from error
+        service(evidence=evidence, learner=self.request.user)
         return Response(self.get_serializer(evidence).data)
 
     @extend_schema(request=None, responses=EvidenceSerializer)
@@ -181,11 +151,17 @@ class EvidenceViewSet(
             return Response(ReviewSerializer(evidence.reviews.select_related("reviewer"), many=True).data)
         decision = DecisionSerializer(data=request.data)
         decision.is_valid(raise_exception=True)
-        try:
-            review = services.review_record(evidence=evidence, reviewer=self._user(), **decision.validated_data)
-        except EvidenceError as error:
-            raise DomainError(error) from error
+        review = services.review_record(evidence=evidence, reviewer=self._user(), **decision.validated_data)
         return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+class StandingSerializer(serializers.Serializer[Standing]):
+    # Named apart from Field's own `label` / `required` attributes.
+    status = serializers.CharField()
+    status_label = serializers.CharField(source="label")
+    approved_required = serializers.IntegerField()
+    required_claims = serializers.IntegerField(source="required")
+    percent = serializers.IntegerField()
 
 
 class MyStandingSerializer(StandingSerializer):

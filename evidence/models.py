@@ -9,22 +9,12 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from tracker.errors import DomainError
 from tracker.models import Claim, Competency
 
 
-class EvidenceError(Exception):
-    """An action that the evidence's state, or the person asking, does not allow.
-
-    Views and the API turn it into a clear 400/403/409 message; nothing is half-saved.
-
-    Args:
-        message: a sentence for the person who asked.
-        status: the HTTP status that describes the refusal.
-    """
-
-    def __init__(self, message: str, status: int = 409) -> None:
-        self.message, self.status = message, status
-        super().__init__(message)
+class EvidenceError(DomainError):
+    """An evidence action that its state, or the person asking, does not allow."""
 
 
 class Kind(models.TextChoices):
@@ -53,6 +43,8 @@ REVIEWABLE = {Status.SUBMITTED, Status.APPROVED, Status.CHANGES_REQUESTED, Statu
 # Training evidence is withdrawn by cancelling its run (trainer.services.run_cancel).
 WITHDRAWABLE = {Status.DRAFT, Status.SUBMITTED}
 OPEN = {Status.DRAFT, *PENDING}
+# The learner already holds evidence for the claim in one of these: no new evidence is asked of them.
+IN_HAND = {*OPEN, Status.APPROVED, Status.CHANGES_REQUESTED}
 
 
 def evidence_upload_to(instance: Evidence, filename: str) -> str:
@@ -61,6 +53,9 @@ def evidence_upload_to(instance: Evidence, filename: str) -> str:
 
 
 class Evidence(models.Model):
+    Kind = Kind
+    Status = Status
+
     learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="evidence")
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="evidence")
     # Denormalised from the claim so that queues filter and count without a join per row.
@@ -108,6 +103,18 @@ class Evidence(models.Model):
 
     def can_be_reviewed(self) -> bool:
         return self.status in REVIEWABLE and not hasattr(self, "next_version")
+
+    def reviewer_refusal(self, user: Any) -> str | None:
+        """Why `user` may not review this evidence (whatever its state), or None if they may."""
+        if self.learner_id == user.pk:
+            return "You cannot review your own evidence."
+        if not user.mentors(self.competency):
+            return "Only a mentor of this competency can review its evidence."
+        return None
+
+    def can_be_reviewed_by(self, user: Any) -> bool:
+        """Whether `user` may record a decision on it now: a mentor of its competency, not its learner."""
+        return self.reviewer_refusal(user) is None and self.can_be_reviewed()
 
     def can_be_resubmitted(self) -> bool:
         return self.status == Status.CHANGES_REQUESTED and not hasattr(self, "next_version")

@@ -121,10 +121,8 @@ def evidence_create(
     _check_claim(claim, data.kind)
     _check_content(data)
     if data.kind == Kind.TRAINING:
-        from trainer.services import training_submit  # trainer builds on evidence, not the reverse
-
-        assert data.file is not None
-        return training_submit(learner=learner, claim=claim, upload=data.file, previous=previous)
+        # The trainer runs the code first and files the evidence itself (evidence_create_training).
+        raise EvidenceError("Training evidence is submitted on the claim's Keras task page.", status=400)
     claim = Claim.objects.select_for_update().get(pk=claim.pk)  # serialises double submits
     _check_no_open_evidence(learner, claim)
     evidence = Evidence(
@@ -300,10 +298,9 @@ def review_record(
 
 
 def _check_reviewer(evidence: Evidence, reviewer: User) -> None:
-    if evidence.learner_id == reviewer.pk:
-        raise EvidenceError("You cannot review your own evidence.", status=403)
-    if not reviewer.mentors(evidence.competency):
-        raise EvidenceError("Only a mentor of this competency can review its evidence.", status=403)
+    refusal = evidence.reviewer_refusal(reviewer)
+    if refusal:
+        raise EvidenceError(refusal, status=403)
 
 
 def _clean_rubric(evidence: Evidence, rubric: dict[str, Any] | None) -> dict[str, int]:

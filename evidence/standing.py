@@ -7,24 +7,30 @@ evidence), in the spirit of Moodle's proficiency rating.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tracker.models import Competency
+from django.db import models
 
-NOT_STARTED, IN_PROGRESS, AWAITING_REVIEW, PROFICIENT = "not_started", "in_progress", "awaiting_review", "proficient"
-LABELS = {
-    NOT_STARTED: "Not started",
-    IN_PROGRESS: "In progress",
-    AWAITING_REVIEW: "Awaiting review",
-    PROFICIENT: "Proficient",
-}
+from evidence.models import PENDING, Evidence, Status
+from tracker.models import Claim, Competency
+
+
+class Level(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    AWAITING_REVIEW = "awaiting_review", "Awaiting review"
+    PROFICIENT = "proficient", "Proficient"
+
+
+# A required claim whose latest evidence is one of these still needs proving.
+UNPROVEN = {None, Status.WITHDRAWN, Status.REJECTED, Status.FAILED}
 
 
 @dataclass
 class Standing:
-    status: str
+    status: Level
     approved_required: int
     required: int
     # claim id -> the status of the learner's latest evidence for it
@@ -32,28 +38,45 @@ class Standing:
 
     @property
     def label(self) -> str:
-        return LABELS[self.status]
+        return self.status.label
+
+    @property
+    def is_proficient(self) -> bool:
+        return self.status == Level.PROFICIENT
 
     @property
     def percent(self) -> int:
         return round(100 * self.approved_required / self.required) if self.required else 0
 
+    def next_step(self, claims: Sequence[Claim]) -> tuple[str, Claim | None]:
+        """The one thing to do next on the competency whose active `claims` are given, in order."""
+        for wanted, text in ((Status.CHANGES_REQUESTED, "Resubmit"), (Status.DRAFT, "Finish your draft")):
+            for claim in claims:
+                if self.claim_status.get(claim.pk) == wanted:
+                    return text, claim
+        for claim in claims:
+            if claim.required and self.claim_status.get(claim.pk) in UNPROVEN:
+                return "Prove", claim
+        if self.status == Level.AWAITING_REVIEW:
+            return "Wait for your mentor's review", None
+        return ("Done: proficient", None) if self.is_proficient else ("Add optional evidence", None)
+
 
 def _derive(required_ids: set[int], rows: list[dict[str, Any]]) -> Standing:
-    approved = {r["claim_id"] for r in rows if r["status"] == "approved"}
+    approved = {r["claim_id"] for r in rows if r["status"] == Status.APPROVED}
     latest: dict[int, str] = {}
     for row in rows:  # rows come newest first
         latest.setdefault(row["claim_id"], row["status"])
-    claim_status = {claim: "approved" if claim in approved else status for claim, status in latest.items()}
+    claim_status = {claim: Status.APPROVED if claim in approved else status for claim, status in latest.items()}
     approved_required = len(required_ids & approved)
     if required_ids and approved_required == len(required_ids):
-        status = PROFICIENT
-    elif any(s in ("submitted", "training") for s in claim_status.values()):
-        status = AWAITING_REVIEW
-    elif any(s != "withdrawn" for s in claim_status.values()):
-        status = IN_PROGRESS
+        status = Level.PROFICIENT
+    elif any(s in PENDING for s in claim_status.values()):
+        status = Level.AWAITING_REVIEW
+    elif any(s != Status.WITHDRAWN for s in claim_status.values()):
+        status = Level.IN_PROGRESS
     else:
-        status = NOT_STARTED
+        status = Level.NOT_STARTED
     return Standing(status, approved_required, len(required_ids), claim_status)
 
 
@@ -61,9 +84,6 @@ def standings_for_learners(
     *, learner_ids: Iterable[int], competencies: list[Competency]
 ) -> dict[tuple[int, int], Standing]:
     """(learner id, competency id) -> Standing, in two queries whatever the number of rows."""
-    from evidence.models import Evidence
-    from tracker.models import Claim
-
     learner_ids = list(learner_ids)
     competency_ids = [c.pk for c in competencies]
     required: dict[int, set[int]] = defaultdict(set)

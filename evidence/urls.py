@@ -3,6 +3,8 @@ from django.urls import path
 from evidence import views
 
 urlpatterns = [
+    path("competencies/", views.competency_list, name="competency-list"),
+    path("competencies/<slug:slug>/", views.competency_detail, name="competency-detail"),
     path("claims/<int:claim_id>/evidence/new/", views.evidence_new, name="evidence-new"),
     path("evidence/", views.my_evidence, name="my-evidence"),
     path("evidence/<int:pk>/", views.evidence_detail, name="evidence-detail"),

@@ -16,13 +16,28 @@ from django.views.decorators.http import require_POST
 from evidence import selectors, services
 from evidence.downloads import evidence_file_response
 from evidence.forms import EvidenceForm, QueueFilterForm, ReviewForm
-from evidence.models import Evidence, EvidenceError, Kind, Notification
+from evidence.models import Evidence, EvidenceError, Kind, Notification, Status
 from evidence.notebooks import NotebookError, highlight_python, notebook_parse, notebook_render
+from evidence.standing import standing_by_competency, standings_for_learners
+from tracker import selectors as catalogue
 from tracker.models import Claim, Competency
-from tracker.standing import standing_by_competency, standings_for_learners
 from tracker.types import AuthenticatedHttpRequest
 
 MAX_DISPLAY_BYTES = 512 * 1024
+
+
+def competency_list(request: HttpRequest) -> HttpResponse:
+    competencies = list(catalogue.competency_list_published())
+    standings = standing_by_competency(user=request.user, competencies=competencies)
+    rows = [(c, standings.get(c.pk)) for c in competencies]
+    return render(request, "evidence/competency_list.html", {"rows": rows})
+
+
+def competency_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """A competency's claims and resources, with the visitor's standing and what they can do per claim."""
+    competency = get_object_or_404(catalogue.competency_detail_queryset(), slug=slug)
+    standing = standing_by_competency(user=request.user, competencies=[competency]).get(competency.pk)
+    return render(request, "evidence/competency_detail.html", {"competency": competency, "standing": standing})
 
 
 def _visible_evidence(request: HttpRequest, pk: int) -> Evidence:
@@ -38,8 +53,7 @@ def _error(request: HttpRequest, error: EvidenceError) -> None:
 def evidence_new(request: AuthenticatedHttpRequest, claim_id: int) -> HttpResponse:
     claim = get_object_or_404(Claim.objects.select_related("competency"), pk=claim_id, is_active=True)
     if not claim.takes_form_evidence:
-        task = claim.task_specs.filter(is_active=True).first()
-        return redirect(task) if task else redirect(claim.competency)
+        return redirect("claim-task", claim_id=claim.pk)  # training evidence starts on the claim's task
     form = EvidenceForm(request.POST or None, request.FILES or None, claim=claim)
     if request.method == "POST" and form.is_valid():
         try:
@@ -49,7 +63,9 @@ def evidence_new(request: AuthenticatedHttpRequest, claim_id: int) -> HttpRespon
         except EvidenceError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, "Saved as a draft." if evidence.status == "draft" else "Submitted for review.")
+            messages.success(
+                request, "Saved as a draft." if evidence.status == Status.DRAFT else "Submitted for review."
+            )
             return redirect(evidence)
     return _render_form(request, form, claim, title="New evidence")
 
@@ -62,7 +78,7 @@ def _render_form(request: HttpRequest, form: EvidenceForm, claim: Claim, **conte
 @login_required
 def evidence_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _visible_evidence(request, pk)
-    if evidence.learner_id != request.user.pk or evidence.status != "draft":
+    if evidence.learner_id != request.user.pk or evidence.status != Status.DRAFT:
         messages.error(request, "Only your own drafts can be edited.")
         return redirect(evidence)
     initial = {"kind": evidence.kind, "body": evidence.body, "url": evidence.url, "has_file": bool(evidence.file)}
@@ -126,7 +142,7 @@ def _render_detail(
     request: AuthenticatedHttpRequest, evidence: Evidence, review_form: ReviewForm | None
 ) -> HttpResponse:
     user = request.user
-    can_review = evidence.learner_id != user.pk and user.mentors(evidence.competency) and evidence.can_be_reviewed()
+    can_review = evidence.can_be_reviewed_by(user)
     if can_review and review_form is None:
         review_form = ReviewForm(claim=evidence.claim)
     context = {
@@ -202,23 +218,8 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     )
     standings = standing_by_competency(user=request.user, competencies=competencies)
-    rows = [(c, standings[c.pk], _next_step(c, standings[c.pk])) for c in competencies]
+    rows = [(c, standings[c.pk], standings[c.pk].next_step(c.active_claim_list)) for c in competencies]  # type: ignore[attr-defined]
     return render(request, "evidence/dashboard.html", {"rows": rows})
-
-
-def _next_step(competency: Competency, standing: Any) -> tuple[str, Claim | None]:
-    """The one thing to do next on a competency, for the dashboard."""
-    claims = competency.active_claim_list  # type: ignore[attr-defined]
-    for wanted, text in (("changes_requested", "Resubmit"), ("draft", "Finish your draft")):
-        for claim in claims:
-            if standing.claim_status.get(claim.pk) == wanted:
-                return text, claim
-    for claim in claims:
-        if claim.required and standing.claim_status.get(claim.pk) in (None, "withdrawn", "rejected", "failed"):
-            return "Prove", claim
-    if standing.status == "awaiting_review":
-        return "Wait for your mentor's review", None
-    return ("Done: proficient", None) if standing.status == "proficient" else ("Add optional evidence", None)
 
 
 @login_required

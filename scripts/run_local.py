@@ -60,9 +60,9 @@ def build_datasets(env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 def start(env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
     bind = f"{env.get('HOST', '127.0.0.1')}:{env['PORT']}"
-    web = [PYTHON, "-m", "gunicorn", "tracker.wsgi", "--bind", bind, "--workers", env.get("WEB_WORKERS", "2"),
+    web = [PYTHON, "-m", "gunicorn", "tracker.project.wsgi", "--bind", bind, "--workers", env.get("WEB_WORKERS", "2"),
            "--access-logfile", "-", "--graceful-timeout", "5"]  # fmt: skip
-    worker = [PYTHON, "-m", "celery", "-A", "tracker", "worker", "--beat", "--loglevel", "INFO",
+    worker = [PYTHON, "-m", "celery", "-A", "tracker.project", "worker", "--beat", "--loglevel", "INFO",
               "--concurrency", env.get("WORKER_CONCURRENCY", "1"),
               "--schedule", str(Path(env["VAR_DIR"]) / "celerybeat-schedule")]  # fmt: skip
     return [subprocess.Popen(cmd, cwd=ROOT, env=env) for cmd in (web, worker)]

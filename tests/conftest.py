@@ -17,8 +17,9 @@ from tracker.roles import role_grant
 from tracker.services import competency_import_files, mentor_assign
 
 REPO = Path(settings.BASE_DIR)
-SHARED = REPO.parent / "shared"
-SEED_FILE = SHARED / "seeds" / "000_b28b1c18b26156cf.txt"
+FIXTURES = REPO / "tests" / "fixtures"
+SEED_FILE = FIXTURES / "seeds" / "000_b28b1c18b26156cf.txt"
+CASE_SCHEMA_FILE = FIXTURES / "schemas" / "case-v1p1-cfpackage-schema.json"
 KERAS_FILE = REPO / "tracker" / "catalogue" / "keras.md"
 PASSWORD = "correct-horse-battery-staple"
 
@@ -42,6 +43,22 @@ def make_competency(title: str = "Widgets", claims: int = 3) -> Competency:
         resources=[ResourceData(title=f"{title} docs", url="https://example.com/docs")],
     )
     return competency_import(frameworks=[data])[0]
+
+
+# What a test needs follows from the fixtures it uses (directly or through other fixtures), so a new test is
+# classified without anyone remembering a marker. `make test-fast` deselects these markers.
+MARKERS_BY_FIXTURE = {
+    "sandbox": "sandbox",  # the training sandbox and its TensorFlow runtime (tests/trainer/conftest.py)
+    "browser": "browser",  # Chromium through Playwright (tests/web/conftest.py)
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in MARKERS_BY_FIXTURE.items():
+            if fixture in used:
+                item.add_marker(marker)
 
 
 @pytest.fixture

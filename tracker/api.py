@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from tracker import selectors
+from tracker.errors import DomainError
 from tracker.models import Competency
 from tracker.serializers import CompetencyListSerializer, CompetencySerializer
 
@@ -57,9 +58,11 @@ class ObtainTokenView(ObtainAuthToken):
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus Django's own 404/403 as JSON (never an HTML page or a 500)."""
+    """DRF's handler, plus the domain's refusals and Django's own 404/403 as JSON (never an HTML page or a 500)."""
     if isinstance(exc, DjangoPermissionDenied):
         return Response({"detail": str(exc) or "Permission denied."}, status=403)
+    if isinstance(exc, DomainError):
+        return Response({"detail": exc.message}, status=exc.status)
     if isinstance(exc, Http404):
         return Response({"detail": "Not found."}, status=404)
     return drf_exception_handler(exc, context)

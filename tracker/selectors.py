@@ -1,4 +1,4 @@
-"""Catalogue reads, including a learner's derived standing per competency."""
+"""Catalogue reads."""
 
 from __future__ import annotations
 
@@ -20,12 +20,7 @@ def competency_list_published() -> QuerySet[Competency]:
 
 def competency_detail_queryset() -> QuerySet[Competency]:
     visible = Competency.objects.exclude(status=Competency.Status.DRAFT)
-    from trainer.models import TaskSpec  # the catalogue shows the tasks that prove a claim
-
-    listed = TaskSpec.objects.filter(is_active=True, is_tiny=False)
-    tasks = Prefetch("task_specs", queryset=listed, to_attr="tasks")
-    also = Prefetch("secondary_task_specs", queryset=listed, to_attr="also_tasks")
-    claims = Claim.objects.filter(is_active=True).prefetch_related(tasks, also)
+    claims = Claim.objects.filter(is_active=True)
     return _with_claim_counts(visible).prefetch_related(
         Prefetch("claims", queryset=claims, to_attr="active_claim_list"),
         Prefetch("resources", queryset=Resource.objects.all(), to_attr="resource_list"),

@@ -4,7 +4,6 @@ from typing import Any
 from rest_framework import serializers
 
 from tracker.models import Claim, Competency, Resource
-from tracker.standing import Standing
 
 
 class ClaimSerializer(serializers.ModelSerializer[Claim]):
@@ -41,15 +40,6 @@ class CompetencySerializer(serializers.ModelSerializer[Competency]):
             "status", "version", "claims", "resources",
         ]  # fmt: skip
         read_only_fields = ["slug"]
-
-
-class StandingSerializer(serializers.Serializer[Standing]):
-    # Named apart from Field's own `label` / `required` attributes.
-    status = serializers.CharField()
-    status_label = serializers.CharField(source="label")
-    approved_required = serializers.IntegerField()
-    required_claims = serializers.IntegerField(source="required")
-    percent = serializers.IntegerField()
 
 
 def absolute_url(context: Mapping[str, Any], path: str) -> str:

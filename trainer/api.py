@@ -11,13 +11,13 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from evidence.api import DomainError
-from evidence.models import EvidenceError
+from evidence.api import EvidenceViewSet
+from evidence.models import Kind
 from tracker.models import User
 from trainer import selectors, services
 from trainer.datasets.registry import dataset_files
 from trainer.models import TaskSpec, TrainingRun
-from trainer.serializers import TaskSpecSerializer, TrainingRunSerializer
+from trainer.serializers import TaskSpecSerializer, TrainingEvidenceSerializer, TrainingRunSerializer
 
 
 class TaskSpecViewSet(viewsets.ReadOnlyModelViewSet[TaskSpec]):
@@ -70,8 +70,23 @@ class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet[TrainingRun]):
     def cancel(self, request: Request, pk: str) -> Response:
         run = self.get_object()
         assert isinstance(request.user, User)
-        try:
-            run = services.run_cancel(run=run, user=request.user)
-        except EvidenceError as error:
-            raise DomainError(error) from error
+        run = services.run_cancel(run=run, user=request.user)
         return Response(self.get_serializer(run).data)
+
+
+class TrainingEvidenceViewSet(EvidenceViewSet):
+    """`/api/evidence/` with training: a `kind=training` upload is trained first, then filed (by the trainer)."""
+
+    serializer_class = TrainingEvidenceSerializer
+
+    def get_queryset(self) -> Any:
+        return super().get_queryset().select_related("run")
+
+    def perform_create(self, serializer: Any) -> None:
+        data = serializer.validated_data
+        if data["kind"] != Kind.TRAINING or data.get("file") is None:
+            super().perform_create(serializer)
+            return
+        serializer.instance = services.training_submit(
+            learner=self._user(), claim=data["claim"], upload=data["file"], task_slug=data.get("task")
+        )

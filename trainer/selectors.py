@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import F, FloatField, Prefetch, Q, QuerySet, Window
+from django.db.models import Case, F, FloatField, Prefetch, Q, QuerySet, When, Window
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, RowNumber
 
@@ -28,6 +28,40 @@ def tasks_listed() -> QuerySet[TaskSpec]:
 
 def tasks_all_active() -> QuerySet[TaskSpec]:
     return TaskSpec.objects.filter(is_active=True).select_related("claim__competency", "dataset")
+
+
+def claim_task(claim: Claim, slug: str | None = None) -> TaskSpec | None:
+    """The task a training submission for `claim` runs: the one named, else the claim's own non-tiny task
+    (then a task that also proves it); None when no active task proves the claim."""
+    proving = TaskSpec.objects.filter(Q(claim=claim) | Q(also_claims=claim)).values("pk")
+    tasks = (
+        TaskSpec.objects.filter(pk__in=proving, is_active=True)
+        .select_related("dataset")
+        .order_by("is_tiny", Case(When(claim=claim, then=0), default=1), "slug")
+    )
+    return tasks.filter(slug=slug).first() if slug else tasks.filter(is_tiny=False).first() or tasks.first()
+
+
+@dataclass
+class ClaimTasks:
+    """The listed tasks that prove one claim: its own, and those that also prove it."""
+
+    main: list[TaskSpec]
+    also: list[TaskSpec]
+
+
+def tasks_by_claim(claims: list[Claim]) -> dict[int, ClaimTasks]:
+    """Claim id -> the listed (active, non-tiny) tasks proving it, in two queries for any number of claims."""
+    ids = [claim.pk for claim in claims]
+    found = {pk: ClaimTasks([], []) for pk in ids}
+    listed = TaskSpec.objects.filter(is_active=True, is_tiny=False).order_by("slug")
+    for task in listed.filter(Q(claim_id__in=ids) | Q(also_claims__in=ids)).distinct().prefetch_related("also_claims"):
+        if task.claim_id in found:
+            found[task.claim_id].main.append(task)
+        for other in task.also_claims.all():
+            if other.pk in found and other.pk != task.claim_id:
+                found[other.pk].also.append(task)
+    return found
 
 
 @dataclass

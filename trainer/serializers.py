@@ -5,6 +5,8 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
+from evidence.api import EvidenceSerializer
+from evidence.models import Evidence
 from tracker.serializers import absolute_url
 from trainer.models import TaskSpec, TrainingRun
 
@@ -90,3 +92,19 @@ class TrainingRunSerializer(serializers.ModelSerializer[TrainingRun]):
         if not run.artifact_path("model.keras"):
             return None
         return absolute_url(self.context, reverse("api-run-model", args=[run.pk]))
+
+
+class TrainingEvidenceSerializer(EvidenceSerializer):
+    """Evidence, plus what training evidence adds: the task to run (on create) and the run's id."""
+
+    task = serializers.CharField(
+        write_only=True, required=False, help_text="Training only: the task spec's slug (default: the claim's task)."
+    )
+    run = serializers.SerializerMethodField(help_text="Training only: the id of the run at /api/runs/<id>/.")
+
+    class Meta(EvidenceSerializer.Meta):
+        fields = [*EvidenceSerializer.Meta.fields, "task", "run"]
+
+    def get_run(self, evidence: Evidence) -> int | None:
+        run = getattr(evidence, "run", None)
+        return run.pk if run is not None else None

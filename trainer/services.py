@@ -14,17 +14,18 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Case, Q, When
 from django.utils import timezone
 
 from evidence import services as evidence_services
-from evidence.models import Evidence, EvidenceError
+from evidence.models import Evidence
 from evidence.notebooks import NotebookError, notebook_code, notebook_parse
+from tracker.errors import DomainError
 from tracker.models import Claim, User
-from trainer.models import TaskSpec, TrainingRun
+from trainer import selectors
+from trainer.models import ErrorKind, TaskSpec, TrainingRun
 from trainer.pipeline import Job, LearnerFailure, RunCancelled, db_safe, run_pipeline
 from trainer.sandbox.config import SandboxUnavailable
-from trainer.sandbox.process import PlatformError
+from trainer.sandbox.runner import PlatformError
 
 logger = logging.getLogger(__name__)
 State = TrainingRun.State
@@ -34,20 +35,18 @@ class PlatformFault(Exception):
     """A fault of the platform, retried by the task (never a learner's mistake)."""
 
 
+class TrainingError(DomainError):
+    """A training action that the run's state, the task, or the person asking does not allow."""
+
+
 # --- submit ---------------------------------------------------------------------------------------
 
 
 def task_for_claim(claim: Claim, slug: str | None = None) -> TaskSpec:
-    """The task a training submission for `claim` runs: the one named, or the claim's main non-tiny task."""
-    proving = TaskSpec.objects.filter(Q(claim=claim) | Q(also_claims=claim)).values("pk")
-    tasks = (
-        TaskSpec.objects.filter(pk__in=proving, is_active=True)
-        .select_related("dataset")
-        .order_by("is_tiny", Case(When(claim=claim, then=0), default=1), "slug")
-    )
-    task = tasks.filter(slug=slug).first() if slug else tasks.filter(is_tiny=False).first() or tasks.first()
+    """The task a training submission for `claim` runs (see `selectors.claim_task`), or a 400."""
+    task = selectors.claim_task(claim, slug)
     if task is None:
-        raise EvidenceError("This claim has no training task" + (f" named {slug!r}." if slug else "."), status=400)
+        raise TrainingError("This claim has no training task" + (f" named {slug!r}." if slug else "."), status=400)
     return task
 
 
@@ -56,12 +55,12 @@ def _submission_kind(upload: UploadedFile, task: TaskSpec) -> str:
     kind = next((k for k in ("py", "ipynb", "keras") if name.endswith(f".{k}")), "")
     if not kind:
         accepted = ".py, .ipynb" + (" or a trained .keras model" if task.allow_evaluate_only else "")
-        raise EvidenceError(f"Submit {accepted}.", status=400)
+        raise TrainingError(f"Submit {accepted}.", status=400)
     if kind == "keras" and not task.allow_evaluate_only:
-        raise EvidenceError("This task trains your code on the server: submit a .py or .ipynb file.", status=400)
+        raise TrainingError("This task trains your code on the server: submit a .py or .ipynb file.", status=400)
     limit, size = settings.TRAINER_SUBMISSION_MAX_MB, upload.size or 0
     if size > limit * 1024 * 1024:
-        raise EvidenceError(f"The file is {size / 1048576:.1f} MB; the limit is {limit} MB.", status=400)
+        raise TrainingError(f"The file is {size / 1048576:.1f} MB; the limit is {limit} MB.", status=400)
     return kind
 
 
@@ -76,20 +75,20 @@ def _check_submission(kind: str, data: bytes) -> list[str]:
     """Validate what can be validated before training; returns notices for the learner."""
     if kind == "keras":
         if not data.startswith(b"PK\x03\x04"):
-            raise EvidenceError("This is not a .keras model file (a .keras file is a zip archive).", status=400)
+            raise TrainingError("This is not a .keras model file (a .keras file is a zip archive).", status=400)
         return []
     if kind == "ipynb":
         try:
             _code, notices = notebook_code(notebook_parse(data))
         except NotebookError as error:
-            raise EvidenceError(error.message, status=400) from error
+            raise TrainingError(error.message, status=400) from error
         return notices
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise EvidenceError("The .py file is not UTF-8 text.", status=400) from error
+        raise TrainingError("The .py file is not UTF-8 text.", status=400) from error
     if b"\x00" in data:
-        raise EvidenceError("The .py file contains NUL bytes; it is not Python source.", status=400)
+        raise TrainingError("The .py file contains NUL bytes; it is not Python source.", status=400)
     return []
 
 
@@ -174,7 +173,9 @@ def _claim(run_id: int, worker: str) -> TrainingRun | None:
         if run.status == State.RUNNING and run.heartbeat_at and run.heartbeat_at > stale:
             return None  # a duplicate message: the worker that holds it is alive (the reaper watches it)
         if run.attempt >= settings.TRAINER_MAX_ATTEMPTS:
-            _finish_failed(run, "platform_error", "The run was interrupted too many times; please submit again.")
+            _finish_failed(
+                run, ErrorKind.PLATFORM_ERROR, "The run was interrupted too many times; please submit again."
+            )
             return None
         first = TrainingRun.Stage.TRAIN if run.source_kind != "keras" else TrainingRun.Stage.PREDICT
         run.status, run.stage, run.worker = State.RUNNING, first, worker
@@ -232,7 +233,7 @@ def _execute(run: TrainingRun, job: Job) -> None:
 def _release_for_retry(run: TrainingRun, job: Job, error: Exception) -> None:
     logger.warning("Run %s: platform fault on attempt %s: %s", run.pk, run.attempt, error)
     if isinstance(error, SandboxUnavailable) or run.attempt >= settings.TRAINER_MAX_ATTEMPTS:
-        _finish_failed(run, "platform_error", f"The training platform failed: {error}", job=job)
+        _finish_failed(run, ErrorKind.PLATFORM_ERROR, f"The training platform failed: {error}", job=job)
         return
     TrainingRun.objects.filter(pk=run.pk).update(status=State.QUEUED, stage=TrainingRun.Stage.WAITING)
 
@@ -301,9 +302,9 @@ def _finish_cancelled(run: TrainingRun) -> None:
 def run_cancel(*, run: TrainingRun, user: User) -> TrainingRun:
     locked = TrainingRun.objects.select_for_update().select_related("evidence").get(pk=run.pk)
     if locked.evidence.learner_id != user.pk and not user.is_admin_role:
-        raise EvidenceError("Only the learner who submitted this run can cancel it.", status=403)
+        raise TrainingError("Only the learner who submitted this run can cancel it.", status=403)
     if locked.is_finished:
-        raise EvidenceError(f"This run is already {locked.get_status_display().lower()}.")
+        raise TrainingError(f"This run is already {locked.get_status_display().lower()}.")
     if locked.status == State.QUEUED:
         _finish_cancelled(locked)
     else:
@@ -321,7 +322,9 @@ def runs_reap() -> dict[str, int]:
     requeued = failed = 0
     for run in TrainingRun.objects.filter(status=State.RUNNING, heartbeat_at__lt=stale).select_related("evidence"):
         if run.attempt >= settings.TRAINER_MAX_ATTEMPTS:
-            _finish_failed(run, "worker_lost", "The worker running this job stopped responding; please submit again.")
+            _finish_failed(
+                run, ErrorKind.WORKER_LOST, "The worker running this job stopped responding; please submit again."
+            )
             failed += 1
         elif TrainingRun.objects.filter(pk=run.pk, status=State.RUNNING, heartbeat_at__lt=stale).update(
             status=State.QUEUED, stage=TrainingRun.Stage.WAITING
@@ -346,10 +349,9 @@ def pool_warm() -> None:
 
 
 def pool_close() -> None:
-    from trainer.sandbox import pool
+    from trainer.sandbox.pool import close_pool
 
-    if pool._pool is not None:
-        pool._pool.close()
+    close_pool()
 
 
 def tasks_sync() -> list[str]:

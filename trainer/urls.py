@@ -3,6 +3,7 @@ from django.urls import path
 from trainer import views
 
 urlpatterns = [
+    path("claims/<int:claim_id>/task/", views.claim_task, name="claim-task"),
     path("tasks/", views.task_list, name="task-list"),
     path("tasks/<slug:slug>/", views.task_detail, name="task-detail"),
     path("tasks/<slug:slug>/starter.py", views.task_starter_py, name="task-starter-py"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,13 +11,14 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from evidence.models import EvidenceError
-from tracker.models import User
+from tracker.errors import DomainError
+from tracker.models import Claim, User
 from tracker.types import AuthenticatedHttpRequest
 from trainer import selectors, services
 from trainer.datasets.base import CARD_DIR
+from trainer.datasets.cards import card_for_page
 from trainer.forms import TrainingSubmitForm
-from trainer.models import Dataset, TrainingRun
+from trainer.models import TrainingRun
 from trainer.starters import starter_notebook, starter_py
 
 # URL name -> (file under the run's artifacts folder, content type)
@@ -26,6 +26,13 @@ ARTIFACTS = {
     "model.keras": ("model.keras", "application/octet-stream"),
     "architecture.png": ("predict/architecture.png", "image/png"),
 }
+
+
+def claim_task(request: HttpRequest, claim_id: int) -> HttpResponse:
+    """Where a claim proven by training is worked on: its task's page (or its competency, if it has none)."""
+    claim = get_object_or_404(Claim.objects.select_related("competency"), pk=claim_id, is_active=True)
+    task = selectors.claim_task(claim)
+    return redirect(task) if task else redirect(claim.competency)
 
 
 def task_list(request: HttpRequest) -> HttpResponse:
@@ -46,36 +53,15 @@ def task_detail(request: HttpRequest, slug: str) -> HttpResponse:
                     learner=request.user, claim=form.chosen_claim(), upload=form.cleaned_data["file"],
                     task_slug=task.slug,
                 )  # fmt: skip
-            except EvidenceError as error:
+            except DomainError as error:
                 form.add_error("file", error.message)
             else:
                 return redirect(evidence.run)
     context = {
-        "task": task, "claims": claims, "form": form, "card": dataset_card(task.dataset),
+        "task": task, "claims": claims, "form": form, "card": card_for_page(task.dataset.stats),
         "leaders": selectors.leaderboard(task, request.user)[:5],
     }  # fmt: skip
     return render(request, "trainer/task_detail.html", context, status=400 if form.errors else 200)
-
-
-def dataset_card(dataset: Dataset) -> dict[str, Any]:
-    """What the dataset card shows, from the stats recorded at build time."""
-    stats = dataset.stats or {}
-    names = list(stats.get("class_names") or [])
-    splits = []
-    for split in ("train", "test"):
-        counts = list(stats.get("splits", {}).get(split, {}).get("class_counts") or [])
-        total = sum(counts) or 1
-        rows = [
-            {"name": names[i] if i < len(names) else str(i), "count": n, "share": round(100 * n / total, 1)}
-            for i, n in enumerate(counts)
-        ]
-        splits.append({"name": split, "count": stats.get("splits", {}).get(split, {}).get("count", 0), "classes": rows})
-    return {
-        "splits": splits,
-        "pictures": [p for p in stats.get("pictures", []) if isinstance(p, str)],
-        "samples": [s for s in stats.get("samples", []) if isinstance(s, dict)][:8],
-        "megabytes": round(int(stats.get("total_bytes", 0)) / (1024 * 1024), 1),
-    }
 
 
 def task_card_picture(request: HttpRequest, slug: str, name: str) -> FileResponse:
@@ -147,8 +133,8 @@ def run_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = _visible_run(request, pk)
     try:
         services.run_cancel(run=run, user=request.user)
-        messages.success(request, "Cancelled." if run.status == "queued" else "Cancelling…")
-    except EvidenceError as error:
+        messages.success(request, "Cancelled." if run.status == TrainingRun.State.QUEUED else "Cancelling…")
+    except DomainError as error:
         messages.error(request, error.message)
     return redirect(run)
 
@@ -172,8 +158,9 @@ def run_board(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not (user.is_admin_role or user.mentored_competencies.exists()):
         raise Http404("Only mentors and admins see the training queue.")
     runs = selectors.runs_board(user)
+    active = TrainingRun.ACTIVE
     context = {
-        "open_runs": list(runs.filter(status__in=["queued", "running"]).order_by("created_at")[:200]),
-        "finished_runs": list(runs.exclude(status__in=["queued", "running"])[:50]),
+        "open_runs": list(runs.filter(status__in=active).order_by("created_at")[:200]),
+        "finished_runs": list(runs.exclude(status__in=active)[:50]),
     }
     return render(request, "trainer/run_board.html", context)

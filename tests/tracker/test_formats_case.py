@@ -7,7 +7,6 @@ import datetime
 import json
 import re
 import uuid
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,12 +16,11 @@ from jsonschema import Draft202012Validator, FormatChecker
 from tracker.formats.base import ClaimData, FrameworkData, ResourceData
 from tracker.formats.case import export_case
 
-# shared/ sits next to the repository root (also when the repository is cloned elsewhere).
-SCHEMA_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "schemas" / "case-v1p1-cfpackage-schema.json"
 URI_BASE = "https://skillproof.example.org"
 LAST_CHANGE = datetime.datetime(2024, 5, 17, 9, 30, 12, 345678, tzinfo=datetime.UTC)
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
+from tests.conftest import CASE_SCHEMA_FILE  # noqa: E402
 from tests.tracker.keras_data import CLAIMS, RESOURCES  # noqa: E402
 
 
@@ -83,9 +81,7 @@ def _is_uri(value: object) -> bool:
 
 @pytest.fixture(scope="module")
 def validator() -> Draft202012Validator:
-    if not SCHEMA_PATH.exists():
-        pytest.skip(f"CASE schema not found at {SCHEMA_PATH} (shared/ must sit next to the repository)")
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema = json.loads(CASE_SCHEMA_FILE.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     checker = FormatChecker()
     checker.checks("date-time", raises=ValueError)(_is_rfc3339)

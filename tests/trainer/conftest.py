@@ -69,7 +69,7 @@ class Worker:
     def __init__(self, data_dir: Path, log: Path, **extra: str) -> None:
         self.log_path = log
         command = [
-            sys.executable, "-m", "celery", "-A", "tracker", "worker", "--loglevel", "INFO", "--concurrency", "1",
+            sys.executable, "-m", "celery", "-A", "tracker.project", "worker", "--loglevel", "INFO", "--concurrency", "1",
             "--beat", "--schedule", str(log.parent / "beat-schedule"), "--hostname", f"test-{os.getpid()}@%h",
         ]  # fmt: skip
         with log.open("ab") as out:

@@ -30,10 +30,6 @@ from trainer.datasets.base import (
 from trainer.datasets.registry import dataset_build, dataset_files, dataset_is_current, dataset_verify
 from trainer.models import Dataset
 
-needs_fashion_mnist = pytest.mark.skipif(
-    not (fashion_mnist.SOURCE_DIR / fashion_mnist.SOURCE_FILES["train_x"]).is_file(),
-    reason="needs the Debian package dataset-fashion-mnist",
-)
 TINY = fashion_mnist.TINY_SLUG
 
 
@@ -153,8 +149,6 @@ def test_files_checksum_does_not_let_bytes_move_between_files(tmp_path: Path) ->
 
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not (fashion_mnist.SOURCE_DIR / fashion_mnist.SOURCE_FILES["train_x"]).is_file():
-        pytest.skip("needs the Debian package dataset-fashion-mnist")
     out = tmp_path_factory.mktemp("tiny")
     started = time.monotonic()
     built = fashion_mnist.build(out, tiny=True)
@@ -199,7 +193,6 @@ def test_tiny_images_are_real_training_images_with_their_labels(tiny_dir: Path) 
     assert all(int(y) in labels_of.get(x.tobytes(), set()) for x, y in zip(tiny["x"], tiny["y"], strict=True))
 
 
-@needs_fashion_mnist
 def test_tiny_build_is_deterministic(tiny_dir: Path, tmp_path: Path) -> None:
     built = fashion_mnist.build(tmp_path, tiny=True)
     assert files_checksum(tmp_path) == files_checksum(tiny_dir)
@@ -223,7 +216,6 @@ def test_missing_source_names_the_package(tmp_path: Path, monkeypatch: pytest.Mo
 # dataset_build, dataset_files, dataset_verify
 
 
-@needs_fashion_mnist
 @pytest.mark.django_db
 class TestDatasetBuild:
     def test_builds_and_records(self, tmp_path: Path) -> None:
@@ -341,7 +333,6 @@ def test_command_missing_source_still_builds_the_others(
     assert list(Dataset.objects.values_list("slug", flat=True)) == ["toy"]
 
 
-@needs_fashion_mnist
 @pytest.mark.django_db
 def test_command_builds_then_reports_up_to_date(tmp_path: Path, settings: Settings) -> None:
     settings.TRAINER_DATA_DIR = tmp_path

@@ -295,7 +295,7 @@ def assert_reference_trains(worker: Worker, task: TaskSpec, children: list[int])
 def test_environment_and_settings_secrets_are_out_of_reach(worker: Worker, tiny_task: TaskSpec) -> None:
     children, marker = worker.child_pids(), new_marker()
     code = hostile(
-        "snoop_secrets", marker, SETTINGS=REPO / "tracker" / "settings.py", DOTENV=REPO / ".env"
+        "snoop_secrets", marker, SETTINGS=REPO / "tracker" / "project" / "settings.py", DOTENV=REPO / ".env"
     )  # fmt: skip
     run, _ = watch(submit(learner(), tiny_task, code), marker)
 
@@ -307,7 +307,7 @@ def test_environment_and_settings_secrets_are_out_of_reach(worker: Worker, tiny_
     inherited = {name for name, value in env.items() if os.environ.get(name) == value != sandbox_env.get(name)}
     assert not inherited, inherited
     assert not {"SECRET_KEY", "DATABASE_URL", "VAR_DIR", "TRAINER_DATA_DIR", "CELERY_BROKER_URL"} & set(env), env
-    assert report["tried"][str(REPO / "tracker" / "settings.py")] == "FileNotFoundError"
+    assert report["tried"][str(REPO / "tracker" / "project" / "settings.py")] == "FileNotFoundError"
     assert report["tried"][str(REPO / ".env")] == "FileNotFoundError"
     assert len(report["pids"]) <= 3, report["pids"]  # its own PID namespace: bwrap's init and itself
     assert not [path for path in report["files"] if "tracker" in path or path.endswith(".env")], report["files"]

@@ -161,7 +161,7 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
 def test_broker_restarted_while_queued_loses_nothing(
     sandbox: None, tiny_task: TaskSpec, alice: User, private_redis: PrivateRedis, data_dir: Path, tmp_path: Path
 ) -> None:
-    from tracker.celery import app
+    from tracker.project.celery import app
     from trainer.tasks import train_run
 
     run = submit(alice, tiny_task, REFERENCE)

@@ -1,4 +1,4 @@
-"""The catalogue's own Markdown format, the shape of `shared/seeds/*.txt`.
+"""The catalogue's own Markdown format, the shape of the product's seed (`tests/fixtures/seeds/*.txt`).
 
     # Competency - <category> - <title>
 

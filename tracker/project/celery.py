@@ -4,7 +4,7 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.project.settings")
 
 app = Celery("skillproof")
 app.config_from_object("django.conf:settings", namespace="CELERY")

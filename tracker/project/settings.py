@@ -18,7 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 # Lets generic classes (UserCreationForm[User], ModelSerializer[Claim]) be subscripted at runtime.
 django_stubs_ext.monkeypatch()
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def envbool(name: str, default: bool) -> bool:
@@ -79,14 +79,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Checks Content-Length in the request phase, before any process_view (CSRF) reads the body.
-    "tracker.middleware.RequestSizeLimitMiddleware",
+    "tracker.project.middleware.RequestSizeLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
-ROOT_URLCONF = "tracker.urls"
-WSGI_APPLICATION = "tracker.wsgi.application"
+ROOT_URLCONF = "tracker.project.urls"
+WSGI_APPLICATION = "tracker.project.wsgi.application"
 
 TEMPLATES = [
     {
@@ -98,7 +98,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "tracker.context_processors.site",
+                "tracker.project.context_processors.site",
+                "evidence.context_processors.notifications",
             ],
         },
     },
@@ -220,12 +221,15 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "") or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "broker"
     # kombu expects its folders to exist; the web process and the worker both may start first.
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir / "queue"),
         "data_folder_out": str(_queue_dir / "queue"),
         "processed_folder": str(_queue_dir / "processed"),
+        # The exchange tables (broadcasts, `celery inspect`); kombu's default is ./control, in whatever
+        # folder the process happened to start.
+        "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
         # The folder is polled: 0.1 s keeps a submitted run from waiting a second for its worker.
         "polling_interval": 0.1,

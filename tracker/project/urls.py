@@ -3,12 +3,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from evidence.api import EvidenceViewSet, my_standing
+from evidence.api import my_standing
 from tracker import api, views
-from trainer.api import TaskSpecViewSet, TrainingRunViewSet
+from tracker.project import views as site
+from trainer.api import TaskSpecViewSet, TrainingEvidenceViewSet, TrainingRunViewSet
 
 router = SimpleRouter()
-router.register("evidence", EvidenceViewSet, basename="api-evidence")
+# Evidence of every kind; the trainer's view adds training uploads (trained first, then filed).
+router.register("evidence", TrainingEvidenceViewSet, basename="api-evidence")
 router.register("tasks", TaskSpecViewSet, basename="api-task")
 router.register("runs", TrainingRunViewSet, basename="api-run")
 
@@ -24,17 +26,15 @@ api_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("competencies/", views.competency_list, name="competency-list"),
-    path("competencies/<slug:slug>/", views.competency_detail, name="competency-detail"),
     path("", include("evidence.urls")),
     path("", include("trainer.urls")),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
-    path("healthz", views.healthz, name="healthz"),
-    path("favicon.ico", views.favicon),
+    path("healthz", site.healthz, name="healthz"),
+    path("favicon.ico", site.favicon),
 ]
 
-handler404 = "tracker.views.page_not_found"
-handler500 = "tracker.views.server_error"
+handler404 = "tracker.project.views.page_not_found"
+handler500 = "tracker.project.views.server_error"

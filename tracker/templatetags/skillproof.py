@@ -14,10 +14,3 @@ def markdown(text: str) -> SafeString:
 @register.filter
 def get_item(mapping: dict[object, object] | None, key: object) -> object:
     return (mapping or {}).get(key)
-
-
-@register.filter
-def status_label(status: str | None) -> str:
-    from evidence.models import Status
-
-    return Status(status).label if status in Status.values else ""

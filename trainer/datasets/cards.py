@@ -6,6 +6,7 @@ The pictures come from the training split only, never from the test inputs or la
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -57,3 +58,24 @@ def strip(images: list[np.ndarray]) -> np.ndarray:
     for image in images:
         parts += [image, gap.astype(image.dtype)]
     return np.concatenate(parts[:-1], axis=1)
+
+
+def card_for_page(stats: dict[str, Any] | None) -> dict[str, Any]:
+    """What a task page's dataset card shows, from the stats its build recorded (class shares, pictures, samples)."""
+    stats = stats or {}
+    names = list(stats.get("class_names") or [])
+    splits = []
+    for split in ("train", "test"):
+        counts = list(stats.get("splits", {}).get(split, {}).get("class_counts") or [])
+        total = sum(counts) or 1
+        rows = [
+            {"name": names[i] if i < len(names) else str(i), "count": n, "share": round(100 * n / total, 1)}
+            for i, n in enumerate(counts)
+        ]
+        splits.append({"name": split, "count": stats.get("splits", {}).get(split, {}).get("count", 0), "classes": rows})
+    return {
+        "splits": splits,
+        "pictures": [p for p in stats.get("pictures", []) if isinstance(p, str)],
+        "samples": [s for s in stats.get("samples", []) if isinstance(s, dict)][:8],
+        "megabytes": round(int(stats.get("total_bytes", 0)) / (1024 * 1024), 1),
+    }

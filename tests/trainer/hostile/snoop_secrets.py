@@ -4,7 +4,7 @@ import os
 import re
 import time
 
-SETTINGS = "@SETTINGS@"  # the host path of tracker/settings.py
+SETTINGS = "@SETTINGS@"  # the host path of tracker/project/settings.py
 DOTENV = "@DOTENV@"  # the host path of the checkout's .env
 
 LOOKS_SECRET = re.compile(r"SECRET|PASSWORD|TOKEN|DATABASE|BROKER|_KEY|_URL", re.IGNORECASE)
@@ -34,7 +34,7 @@ for pid in report["pids"]:
             report["secrets"].append(f"/proc/{pid}/environ {item}")
     read(f"/proc/{pid}/cmdline")
 
-for path in (SETTINGS, DOTENV, "/proc/1/root" + SETTINGS, "/proc/1/cwd/tracker/settings.py"):
+for path in (SETTINGS, DOTENV, "/proc/1/root" + SETTINGS, "/proc/1/cwd/tracker/project/settings.py"):
     for match in re.finditer(r"SECRET_KEY\W+(\S+)", read(path)):
         report["secrets"].append(f"{path}: {match.group(0)}")
 
