@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mass_mail
 from django.db import transaction
@@ -145,36 +146,45 @@ def evidence_create(
 
 @transaction.atomic
 def evidence_create_training(
-    *, learner: User, claim: Claim, upload: UploadedFile, previous: Evidence | None = None
+    *, learner: User, claim: Claim, code: File, file_name: str, note: str = "", previous: Evidence | None = None
 ) -> Evidence:
-    """Evidence for a Keras task, straight into training (the trainer has validated the file)."""
+    """Training evidence, submitted for review at once: the trainer files it from a finished run.
+
+    It keeps its own copy of the code, like any evidence keeps what it was submitted with, and the
+    learner's note (what they want feedback on) as its text.
+    """
     _check_claim(claim, Kind.TRAINING)
-    claim = Claim.objects.select_for_update().get(pk=claim.pk)
+    note = note.strip()
+    if len(note) > MAX_BODY_CHARS:
+        raise EvidenceError(f"The note is longer than {MAX_BODY_CHARS:,} characters.", status=400)
+    claim = Claim.objects.select_for_update().get(pk=claim.pk)  # serialises double filings
     _check_no_open_evidence(learner, claim)
-    upload.seek(0)
     evidence = Evidence(
         learner=learner,
         claim=claim,
         competency_id=claim.competency_id,
         kind=Kind.TRAINING,
-        status=Status.TRAINING,
+        status=Status.SUBMITTED,
+        body=note,
         submitted_at=timezone.now(),
         claim_text=claim.text,
         claim_version=claim.version,
         previous=previous,
         version=previous.version + 1 if previous else 1,
-        file_name=uploads.safe_filename(upload.name or "submission"),
-        file_size=upload.size,
-        file_sha256=uploads.file_sha256(upload),
+        file_name=uploads.safe_filename(file_name or "submission"),
+        file_size=code.size,
+        file_sha256=uploads.file_sha256(code),
     )
-    evidence.file.save(evidence.file_name, upload, save=False)
+    evidence.file.save(evidence.file_name, code, save=False)
     evidence.save()
+    _notify_mentors(evidence)
     return evidence
 
 
 @transaction.atomic
 def evidence_training_finished(*, evidence: Evidence, scored: bool) -> None:
-    """A run ended: scored evidence goes to the mentors with its metrics; a failed run goes back to the learner."""
+    """A run filed before it ran (evidence made before attempts existed) ended: scored evidence goes to the
+    mentors with its metrics; a failed run goes back to the learner. Other evidence is left as it is."""
     locked = _lock(evidence)
     if locked.status != Status.TRAINING:
         return

@@ -62,7 +62,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DjangoPermissionDenied):
         return Response({"detail": str(exc) or "Permission denied."}, status=403)
     if isinstance(exc, DomainError):
-        return Response({"detail": exc.message}, status=exc.status)
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return Response({"detail": exc.message}, status=exc.status, headers=headers)
     if isinstance(exc, Http404):
         return Response({"detail": "Not found."}, status=404)
     return drf_exception_handler(exc, context)

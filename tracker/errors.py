@@ -17,6 +17,9 @@ class DomainError(Exception):
         status: the HTTP status that describes the refusal (400 bad input, 403 not yours, 404, 409 state).
     """
 
+    # Seconds after which the same request can succeed (answered as Retry-After), for a limit reached.
+    retry_after: int | None = None
+
     def __init__(self, message: str, status: int = 409) -> None:
         self.message, self.status = message, status
         super().__init__(message)

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from trainer.models import Dataset, TaskSpec, TrainingRun
+from trainer.models import Dataset, QuotaOverride, TaskSpec, TrainingRun
 
 
 @admin.register(TaskSpec)
@@ -48,16 +48,27 @@ class DatasetAdmin(admin.ModelAdmin[Dataset]):
 class TrainingRunAdmin(admin.ModelAdmin[TrainingRun]):
     list_display = ["id", "task", "learner", "status", "stage", "passed", "attempt", "created_at"]
     list_filter = ["status", "passed", "task"]
-    search_fields = ["evidence__learner__username", "task__slug", "code_sha256"]
-    list_select_related = ["task", "evidence__learner"]
+    search_fields = ["learner__username", "task__slug", "code_sha256"]
+    list_select_related = ["task", "learner"]
     readonly_fields = tuple(f.name for f in TrainingRun._meta.concrete_fields)
-
-    @admin.display(description="learner")
-    def learner(self, run: TrainingRun) -> Any:
-        return run.evidence.learner
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(QuotaOverride)
+class QuotaOverrideAdmin(admin.ModelAdmin[QuotaOverride]):
+    """A learner's own limits (a mentor may ask an admin to lift them); empty limits keep the task's or site's."""
+
+    list_display = ["learner", "task", "attempts_per_day", "max_active", "storage_mb", "granted_by", "created_at"]
+    list_select_related = ["learner", "task", "granted_by"]
+    search_fields = ["learner__username", "task__slug", "reason"]
+    autocomplete_fields = ["learner"]
+    readonly_fields = ["granted_by", "created_at"]
+
+    def save_model(self, request: HttpRequest, obj: QuotaOverride, form: Any, change: bool) -> None:
+        obj.granted_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)

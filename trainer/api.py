@@ -1,34 +1,51 @@
-"""Training API: task specs (public), runs (object-level permissions through their evidence)."""
+"""Training API: tasks (public, tiny variants for staff only), attempts (the caller's; mentors and admins
+see more), and training evidence filed from a finished attempt."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import FileResponse, Http404
-from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, viewsets
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from evidence.api import EvidenceViewSet
 from evidence.models import Kind
-from tracker.models import User
-from trainer import selectors, services
+from tracker.models import Claim, User
+from trainer import filings, selectors, services
 from trainer.datasets.registry import dataset_files
+from trainer.errors import TrainingError
 from trainer.models import TaskSpec, TrainingRun
-from trainer.serializers import TaskSpecSerializer, TrainingEvidenceSerializer, TrainingRunSerializer
+from trainer.serializers import (
+    AttemptSubmitSerializer,
+    TaskSpecDetailSerializer,
+    TaskSpecSerializer,
+    TrainingEvidenceSerializer,
+    TrainingRunSerializer,
+)
+
+
+def _user(request: Request) -> User:
+    assert isinstance(request.user, User)  # IsAuthenticated ran first
+    return request.user
 
 
 class TaskSpecViewSet(viewsets.ReadOnlyModelViewSet[TaskSpec]):
     """Keras tasks: brief, metric, threshold, budgets, and the `spec` passed to build_model(spec)."""
 
-    serializer_class = TaskSpecSerializer
     permission_classes = [permissions.AllowAny]
     lookup_field = "slug"
 
     def get_queryset(self) -> Any:
-        return selectors.tasks_all_active().prefetch_related("also_claims")
+        return selectors.tasks_visible_to(self.request.user).prefetch_related("also_claims")
+
+    def get_serializer_class(self) -> Any:
+        return TaskSpecDetailSerializer if self.action == "retrieve" else TaskSpecSerializer
 
     @extend_schema(request=None, responses={(200, "application/octet-stream"): bytes})
     @action(
@@ -46,15 +63,48 @@ class TaskSpecViewSet(viewsets.ReadOnlyModelViewSet[TaskSpec]):
             raise Http404("No such file for this task.")
         return FileResponse(open(path, "rb"), as_attachment=True, filename=f"{slug}-{name}")
 
+    @extend_schema(request={"multipart/form-data": AttemptSubmitSerializer}, responses={201: TrainingRunSerializer})
+    @action(
+        detail=True, methods=["post"], url_path="runs", permission_classes=[permissions.IsAuthenticated],
+        parser_classes=[MultiPartParser, FormParser], serializer_class=AttemptSubmitSerializer,
+    )  # fmt: skip
+    def runs(self, request: Request, slug: str) -> Response:
+        """Submit an attempt. 429 with Retry-After when over the quota (`GET /api/tasks/<slug>/` shows it)."""
+        task = self.get_object()
+        form = AttemptSubmitSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        claim = Claim.objects.filter(pk=data["claim"]).first() if "claim" in data else None
+        if "claim" in data and claim is None:
+            raise TrainingError(f"There is no claim {data['claim']}.", status=400)
+        run = services.attempt_submit(
+            learner=_user(request), task=task, upload=data["file"], claim=claim, file_if_passes=data["file_if_passes"]
+        )
+        return Response(TrainingRunSerializer(run, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("task", str, description="Only attempts at this task (slug)"),
+        OpenApiParameter("learner", int, description="Mentors and admins: this learner's attempts (default: yours)"),
+    ]
+)
 class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet[TrainingRun]):
-    """Runs of evidence you may see: status, live progress, trusted metrics."""
+    """Attempts: the list is the caller's own (or, for mentors and admins, a learner's); each run is visible
+    to its learner, the mentors of its task's competency, and admins."""
 
     serializer_class = TrainingRunSerializer
     permission_classes = [permissions.IsAuthenticated]
 
     def get_queryset(self) -> Any:
-        return selectors.runs_visible_to(self.request.user).order_by("-pk")
+        runs = selectors.runs_visible_to(self.request.user).prefetch_related("filings").order_by("-pk")
+        if self.action != "list":
+            return runs
+        params = self.request.query_params
+        if params.get("task"):
+            runs = runs.filter(task__slug=params["task"])
+        learner = params.get("learner")
+        return runs.filter(learner_id=int(learner) if learner and learner.isdigit() else self.request.user.pk)
 
     @extend_schema(request=None, responses={(200, "application/octet-stream"): bytes})
     @action(detail=True, methods=["get"], url_path="model")
@@ -68,25 +118,33 @@ class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet[TrainingRun]):
     @extend_schema(request=None, responses=TrainingRunSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
-        run = self.get_object()
-        assert isinstance(request.user, User)
-        run = services.run_cancel(run=run, user=request.user)
+        run = services.run_cancel(run=self.get_object(), user=_user(request))
         return Response(self.get_serializer(run).data)
 
 
 class TrainingEvidenceViewSet(EvidenceViewSet):
-    """`/api/evidence/` with training: a `kind=training` upload is trained first, then filed (by the trainer)."""
+    """`/api/evidence/` with training: `kind=training` with `run` files that finished attempt of yours; with a
+    `file` (notebooks handed out before attempts existed) it submits an attempt filed if it passes."""
 
     serializer_class = TrainingEvidenceSerializer
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self) -> Any:
-        return super().get_queryset().select_related("run")
+        return super().get_queryset().select_related("filing")
 
-    def perform_create(self, serializer: Any) -> None:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if data["kind"] != Kind.TRAINING or data.get("file") is None:
-            super().perform_create(serializer)
-            return
-        serializer.instance = services.training_submit(
-            learner=self._user(), claim=data["claim"], upload=data["file"], task_slug=data.get("task")
+        if data["kind"] != Kind.TRAINING or (data.get("file") is None and data.get("run") is None):
+            return super().create(request, *args, **kwargs)
+        if data.get("run") is not None:
+            run = get_object_or_404(TrainingRun.objects.filter(learner=_user(request)), pk=data["run"])
+            evidence = filings.run_file(run=run, learner=_user(request), claim=data["claim"], note=data.get("note", ""))
+            return Response(self.get_serializer(evidence).data, status=status.HTTP_201_CREATED)
+        task = services.task_for_claim(data["claim"], data.get("task"))
+        run = services.attempt_submit(
+            learner=_user(request), task=task, upload=data["file"], claim=data["claim"], file_if_passes=True
         )
+        body = TrainingRunSerializer(run, context={"request": request}).data
+        return Response({**body, "run": run.pk, "kind": Kind.TRAINING}, status=status.HTTP_201_CREATED)

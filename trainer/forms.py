@@ -3,23 +3,18 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
+from evidence.services import MAX_BODY_CHARS
 from tracker.models import Claim
+from trainer.models import TrainingRun
 
 
-class TrainingSubmitForm(forms.Form):
-    file = forms.FileField(
-        label="Your submission",
-        help_text=(
-            f".py or .ipynb (up to {settings.TRAINER_SUBMISSION_MAX_MB} MB); "
-            "a trained .keras model where the task allows it."
-        ),
-    )
+class ClaimChoiceForm(forms.Form):
+    """A form for a task that may prove several claims: the learner picks one (the task's own by default)."""
 
     def __init__(self, *args: Any, claims: list[Claim] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.claims = claims or []
         if len(self.claims) > 1:
-            # A task that proves several claims: the evidence is filed under the one the learner picks.
             self.fields["claim"] = forms.TypedChoiceField(
                 label="Evidence for the claim",
                 choices=[(c.pk, f"{c.order}. {c.text}") for c in self.claims],
@@ -32,3 +27,61 @@ class TrainingSubmitForm(forms.Form):
     def chosen_claim(self) -> Claim:
         wanted = self.cleaned_data.get("claim")
         return next((c for c in self.claims if c.pk == wanted), self.claims[0])
+
+
+class TrainingSubmitForm(ClaimChoiceForm):
+    file = forms.FileField(
+        label="Your submission",
+        help_text=(
+            f".py or .ipynb (up to {settings.TRAINER_SUBMISSION_MAX_MB} MB); "
+            "a trained .keras model where the task allows it."
+        ),
+    )
+    file_if_passes = forms.BooleanField(
+        label="File it as evidence if it passes",
+        required=False,
+        help_text="A passing attempt then goes to your mentor's review queue by itself. Otherwise you choose later.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "claim" in self.fields:
+            self.fields["claim"].label = "If it passes, file it for the claim"
+            self.order_fields(["file", "file_if_passes", "claim"])
+
+
+class FilingForm(ClaimChoiceForm):
+    note = forms.CharField(
+        label="What do you want feedback on?",
+        required=False,
+        max_length=MAX_BODY_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required for an attempt that did not pass; optional otherwise. Markdown.",
+    )
+
+    def __init__(self, *args: Any, run: TrainingRun, **kwargs: Any) -> None:
+        super().__init__(*args, claims=run.task.claims(), **kwargs)
+        self.run = run
+        if run.passed:
+            self.fields["note"].label = "A note for your mentor (optional)"
+
+    def clean_note(self) -> str:
+        note = str(self.cleaned_data.get("note") or "").strip()
+        if not self.run.passed and not note:
+            raise forms.ValidationError("This attempt did not pass: say in a sentence what you want feedback on.")
+        return note
+
+
+class CompareForm(forms.Form):
+    """Two of the learner's attempts whose learning curves are drawn together."""
+
+    a = forms.TypedChoiceField(label="Attempt", coerce=int, required=False, empty_value=None)
+    b = forms.TypedChoiceField(label="with attempt", coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args: Any, runs: list[TrainingRun], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(run.pk, f"#{run.pk} · {run.created_at:%d %b %H:%M}") for run in runs if run.history]
+        for name in ("a", "b"):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [("", "—"), *choices]

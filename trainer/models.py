@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -43,6 +44,9 @@ class ErrorKind(models.TextChoices):
     PLATFORM_ERROR = "platform_error", "Platform failure"
     WORKER_LOST = "worker_lost", "Worker stopped responding"
 
+
+# The platform's own failures: the attempt is refunded, and it cannot be filed as evidence.
+PLATFORM_KINDS = frozenset({ErrorKind.PLATFORM_ERROR, ErrorKind.WORKER_LOST})
 
 # The kinds the harness may report. It runs beside learner code, so a kind outside this set is not
 # believed, and one in it only explains a failure: success is measured, never reported.
@@ -114,8 +118,17 @@ class TaskSpec(models.Model):
     max_params = models.PositiveBigIntegerField(default=2_000_000)
     allow_evaluate_only = models.BooleanField(default=False, help_text="Accept a trained .keras file.")
     is_active = models.BooleanField(default=True)
-    # Hidden from the catalogue: fast variants used by tests and health checks.
+    # Fast variants for tests and health checks: hidden from learners (pages, API, submissions, leaderboards).
     is_tiny = models.BooleanField(default=False)
+    baseline = models.FloatField(
+        null=True, blank=True, help_text="The metric a trivial model reaches (e.g. always the commonest class)."
+    )
+    attempts_per_day = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Attempts per learner per day; empty for the site default."
+    )
+    max_active = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Queued or running attempts per learner at once; empty for the site default."
+    )
 
     class Meta:
         ordering = ["claim__order", "slug"]
@@ -151,7 +164,14 @@ class TaskSpec(models.Model):
         return {**self.spec, "epochs": self.max_epochs, "max_params": self.max_params, "metric": self.metric}
 
 
+def run_code_upload_to(instance: TrainingRun, filename: str) -> str:
+    # Random folder per upload: names never collide and are not guessable from the outside.
+    return f"runs/code/{instance.learner_id}/{uuid.uuid4().hex}/{filename}"
+
+
 class TrainingRun(models.Model):
+    """One attempt of one learner at one task: queued, trained, scored; filed as evidence only by choice."""
+
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
@@ -171,8 +191,15 @@ class TrainingRun(models.Model):
     # A run waiting for or holding a worker; every other state is final.
     ACTIVE = (State.QUEUED, State.RUNNING)
 
-    evidence = models.OneToOneField(Evidence, on_delete=models.CASCADE, related_name="run")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="training_runs")
     task = models.ForeignKey(TaskSpec, on_delete=models.PROTECT, related_name="runs")
+    # Filing: the claim a passing attempt is filed for when `file_if_passes` (None: the task's own claim).
+    claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    file_if_passes = models.BooleanField(default=False)
+    # The submitted code (or model) is kept for good: it is small, and it is the record.
+    code = models.FileField(upload_to=run_code_upload_to, max_length=300, blank=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    file_size = models.PositiveBigIntegerField(default=0)
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="runs")
     source_kind = models.CharField(max_length=20, help_text="py, ipynb or keras")
     code_sha256 = models.CharField(max_length=64)
@@ -195,7 +222,11 @@ class TrainingRun(models.Model):
     error_kind = models.CharField(max_length=40, blank=True, choices=ErrorKind.choices)
     error_message = models.TextField(blank=True)
     artifacts_dir = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    artifact_bytes = models.PositiveBigIntegerField(default=0, help_text="Bytes of model and pictures kept.")
+    artifacts_pruned_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the model and pictures of this never-filed attempt were deleted."
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     enqueued_at = models.DateTimeField(null=True, blank=True, help_text="Last time a message was sent for it.")
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
@@ -203,6 +234,10 @@ class TrainingRun(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["learner", "task", "created_at"]),
+            models.Index(fields=["learner", "started_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"Run {self.pk} of {self.task} ({self.status})"
@@ -215,10 +250,39 @@ class TrainingRun(models.Model):
         return self.status not in self.ACTIVE
 
     def queue_position(self) -> int | None:
-        """1 for the next run to start; None once it has started."""
+        """1 for the next run to start, under the fair order the dispatcher follows; None once it has started."""
         if self.status != self.State.QUEUED:
             return None
-        return TrainingRun.objects.filter(status=self.State.QUEUED, created_at__lte=self.created_at).count()
+        from trainer.queue import queue_positions
+
+        return queue_positions().get(self.pk)
+
+    @property
+    def counts_for_quota(self) -> bool:
+        """Learner failures count; a platform fault, or a cancel before the run started, is refunded."""
+        if self.error_kind in PLATFORM_KINDS:
+            return False
+        return not (self.status == self.State.CANCELLED and self.started_at is None)
+
+    @property
+    def can_be_filed(self) -> bool:
+        """A finished attempt whose result says something about the learner's work (not a cancel or our fault)."""
+        return self.status in (self.State.SUCCEEDED, self.State.FAILED) and self.error_kind not in PLATFORM_KINDS
+
+    @property
+    def code_short(self) -> str:
+        return self.code_sha256[:10]
+
+    @property
+    def metric_value(self) -> float | None:
+        value = (self.metrics or {}).get(self.task.metric)
+        return float(value) if isinstance(value, int | float) else None
+
+    def hints(self) -> list[str]:
+        """Plain-words hints for a run that did not learn (see trainer.hints)."""
+        from trainer.hints import run_hints
+
+        return run_hints(self)
 
     def eta_seconds(self) -> float | None:
         """Seconds left in training, from the mean epoch time so far."""
@@ -254,3 +318,41 @@ class TrainingRun(models.Model):
             return None
         path = Path(settings.MEDIA_ROOT) / self.artifacts_dir / name
         return str(path) if path.is_file() else None
+
+
+class Filing(models.Model):
+    """A run filed as training evidence for one claim the task proves; one run may back several claims."""
+
+    run = models.ForeignKey(TrainingRun, on_delete=models.PROTECT, related_name="filings")
+    evidence = models.OneToOneField(Evidence, on_delete=models.CASCADE, related_name="filing")
+    automatic = models.BooleanField(default=False, help_text="Filed when it passed, as the learner asked.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Run {self.run_id} filed as evidence {self.evidence_id}"
+
+
+class QuotaOverride(models.Model):
+    """A learner's own limits, for one task or (task empty) for every task; empty limits keep the default."""
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quota_overrides")
+    task = models.ForeignKey(TaskSpec, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    attempts_per_day = models.PositiveIntegerField(null=True, blank=True)
+    max_active = models.PositiveIntegerField(null=True, blank=True)
+    storage_mb = models.PositiveIntegerField(null=True, blank=True, help_text="Storage cap for this learner.")
+    reason = models.CharField(max_length=300, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "task"], name="one_override_per_learner_task"),
+            models.UniqueConstraint(
+                fields=["learner"], condition=models.Q(task__isnull=True), name="one_site_override_per_learner"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Limits of {self.learner} on {self.task or 'every task'}"

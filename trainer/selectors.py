@@ -1,4 +1,5 @@
-"""Training reads, with the evidence's object-level permissions applied."""
+"""Training reads, with object-level permissions: a learner sees their own attempts; mentors those at the
+tasks of the competencies they mentor; admins all."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from django.db.models import Case, F, FloatField, Prefetch, Q, QuerySet, When, W
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, RowNumber
 
-from evidence.selectors import evidence_visible_to
 from tracker.models import Claim, Competency
 from trainer.models import TaskSpec, TrainingRun
 
@@ -28,6 +28,13 @@ def tasks_listed() -> QuerySet[TaskSpec]:
 
 def tasks_all_active() -> QuerySet[TaskSpec]:
     return TaskSpec.objects.filter(is_active=True).select_related("claim__competency", "dataset")
+
+
+def tasks_visible_to(user: Any) -> QuerySet[TaskSpec]:
+    """Active tasks; the tiny variants (tests and health checks) only for staff."""
+    tasks = tasks_all_active()
+    staff = user is not None and user.is_authenticated and user.is_staff_member
+    return tasks if staff else tasks.filter(is_tiny=False)
 
 
 def claim_task(claim: Claim, slug: str | None = None) -> TaskSpec | None:
@@ -85,16 +92,45 @@ def catalogue(tasks: list[TaskSpec]) -> list[tuple[Competency, list[ClaimEntry]]
 
 
 def runs_visible_to(user: Any) -> QuerySet[TrainingRun]:
-    """A run is visible exactly when its evidence is."""
-    return TrainingRun.objects.filter(evidence__in=evidence_visible_to(user)).select_related(
-        "task", "dataset", "evidence__learner", "evidence__claim"
-    )
+    """The learner's own attempts; a mentor's learners' attempts at their competencies' tasks; all for admins."""
+    runs = TrainingRun.objects.select_related("task__claim__competency", "dataset", "learner", "claim")
+    if not user.is_authenticated:
+        return runs.none()
+    if user.is_admin_role:
+        return runs
+    mentored = TaskSpec.objects.filter(claim__competency__mentors=user).values("pk")
+    return runs.filter(Q(learner=user) | Q(task__in=mentored))
 
 
 def runs_board(user: Any) -> QuerySet[TrainingRun]:
     """The training queue: every run for admins, the runs of their competencies for mentors."""
-    runs = TrainingRun.objects.select_related("task", "evidence__learner").order_by("-created_at")
-    return runs if user.is_admin_role else runs.filter(evidence__competency__mentors=user)
+    runs = TrainingRun.objects.select_related("task", "learner").order_by("-created_at")
+    return runs if user.is_admin_role else runs.filter(task__claim__competency__mentors=user)
+
+
+def attempts_of(learner: Any, task: TaskSpec) -> QuerySet[TrainingRun]:
+    """One learner's attempts at one task, newest first."""
+    return TrainingRun.objects.filter(learner=learner, task=task).select_related("task").order_by("-created_at", "-pk")
+
+
+@dataclass
+class AttemptSummary:
+    count: int
+    best: TrainingRun | None
+
+
+def attempts_summary(learner: Any, task: TaskSpec) -> AttemptSummary:
+    """How many attempts, and the best scored one (highest metric, then earliest), in two queries."""
+    runs = attempts_of(learner, task)
+    value = Cast(KeyTextTransform(task.metric, "metrics"), FloatField())
+    best = (
+        runs.filter(status=TrainingRun.State.SUCCEEDED)
+        .annotate(value=value)
+        .filter(value__isnull=False)
+        .order_by(F("value").desc(), "finished_at", "pk")
+        .first()
+    )
+    return AttemptSummary(count=runs.count(), best=best)
 
 
 @dataclass
@@ -117,28 +153,28 @@ def leaderboard(task: TaskSpec, viewer: Any = None) -> list[LeaderboardRow]:
     by the task's metric (a window function) and keeps the first.
     """
     viewer_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
-    who = Q(evidence__learner__on_leaderboards=True)
+    who = Q(learner__on_leaderboards=True)
     if viewer_id is not None:
-        who |= Q(evidence__learner_id=viewer_id)
+        who |= Q(learner_id=viewer_id)
     best_first = [F("value").desc(), F("finished_at").asc(), F("pk").asc()]
     runs = (
         TrainingRun.objects.filter(who, task=task, status=TrainingRun.State.SUCCEEDED, passed=True)
         .annotate(value=Cast(KeyTextTransform(task.metric, "metrics"), FloatField()))
         .filter(value__isnull=False)
-        .annotate(place=Window(RowNumber(), partition_by=[F("evidence__learner_id")], order_by=best_first))
+        .annotate(place=Window(RowNumber(), partition_by=[F("learner_id")], order_by=best_first))
         .filter(place=1)
         .order_by(*best_first)
-        .values("pk", "value", "metrics", "finished_at", "evidence__learner_id", "evidence__learner__username",
-                "evidence__learner__first_name", "evidence__learner__last_name")[:LEADERBOARD_SIZE]
+        .values("pk", "value", "metrics", "finished_at", "learner_id", "learner__username",
+                "learner__first_name", "learner__last_name")[:LEADERBOARD_SIZE]
     )  # fmt: skip
     rows = []
     for rank, run in enumerate(runs, start=1):
-        full = f"{run['evidence__learner__first_name']} {run['evidence__learner__last_name']}".strip()
+        full = f"{run['learner__first_name']} {run['learner__last_name']}".strip()
         rows.append(
             LeaderboardRow(
-                rank=rank, learner_id=run["evidence__learner_id"], name=full or run["evidence__learner__username"],
+                rank=rank, learner_id=run["learner_id"], name=full or run["learner__username"],
                 value=run["value"], metrics=run["metrics"], finished_at=run["finished_at"], run_id=run["pk"],
-                is_viewer=run["evidence__learner_id"] == viewer_id,
+                is_viewer=run["learner_id"] == viewer_id,
             )
         )  # fmt: skip
     return rows

@@ -3,12 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from evidence.api import EvidenceSerializer
 from evidence.models import Evidence
 from tracker.serializers import absolute_url
 from trainer.models import TaskSpec, TrainingRun
+from trainer.quotas import Quota, quota_for
 
 
 class TaskSpecSerializer(serializers.ModelSerializer[TaskSpec]):
@@ -62,10 +64,39 @@ class TaskSpecSerializer(serializers.ModelSerializer[TaskSpec]):
         return absolute_url(self.context, reverse("task-starter-ipynb", args=[task.slug]))
 
 
+class QuotaSerializer(serializers.Serializer[Quota]):
+    remaining_today = serializers.IntegerField()
+    per_day = serializers.IntegerField()
+    resets_at = serializers.DateTimeField()
+    max_active = serializers.IntegerField()
+    active = serializers.IntegerField()
+    storage_mb = serializers.FloatField()
+    storage_cap_mb = serializers.IntegerField()
+
+
+class TaskSpecDetailSerializer(TaskSpecSerializer):
+    """A task, with the caller's quota on it when they are signed in."""
+
+    quota = serializers.SerializerMethodField()
+
+    class Meta(TaskSpecSerializer.Meta):
+        fields = [*TaskSpecSerializer.Meta.fields, "quota"]
+
+    @extend_schema_field(QuotaSerializer(allow_null=True))
+    def get_quota(self, task: TaskSpec) -> dict[str, Any] | None:
+        request = self.context.get("request")
+        if request is None or not request.user.is_authenticated:
+            return None
+        return dict(QuotaSerializer(quota_for(request.user, task)).data)
+
+
 class TrainingRunSerializer(serializers.ModelSerializer[TrainingRun]):
     task: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    evidence: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(read_only=True)
+    learner = serializers.CharField(source="learner.username", read_only=True)
+    claim: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(read_only=True)
+    evidence = serializers.SerializerMethodField(help_text="Evidence this attempt was filed as.")
     queue_position = serializers.SerializerMethodField()
+    hints = serializers.SerializerMethodField(help_text="Plain-words hints when the model did not learn.")
     eta_seconds = serializers.SerializerMethodField()
     dataset = serializers.SerializerMethodField()
     model_url = serializers.SerializerMethodField()
@@ -73,14 +104,21 @@ class TrainingRunSerializer(serializers.ModelSerializer[TrainingRun]):
     class Meta:
         model = TrainingRun
         fields = [
-            "id", "evidence", "task", "status", "stage", "queue_position", "attempt", "worker", "epoch", "epochs",
-            "eta_seconds", "history", "metrics", "passed", "error_kind", "error_message", "environment", "timings",
-            "param_count", "model_summary", "code_sha256", "source_kind", "notices", "dataset", "log_tail",
-            "cancel_requested", "created_at", "started_at", "finished_at", "model_url",
+            "id", "learner", "task", "claim", "file_if_passes", "evidence", "status", "stage", "queue_position",
+            "attempt", "worker", "epoch", "epochs", "eta_seconds", "history", "metrics", "passed", "hints",
+            "error_kind", "error_message", "environment", "timings", "param_count", "model_summary", "code_sha256",
+            "file_name", "source_kind", "notices", "dataset", "log_tail", "cancel_requested", "created_at",
+            "started_at", "finished_at", "artifacts_pruned_at", "model_url",
         ]  # fmt: skip
 
     def get_queue_position(self, run: TrainingRun) -> int | None:
         return run.queue_position()
+
+    def get_evidence(self, run: TrainingRun) -> list[int]:
+        return [filing.evidence_id for filing in run.filings.all()]
+
+    def get_hints(self, run: TrainingRun) -> list[str]:
+        return run.hints() if run.is_finished else []
 
     def get_eta_seconds(self, run: TrainingRun) -> float | None:
         return run.eta_seconds()
@@ -94,17 +132,31 @@ class TrainingRunSerializer(serializers.ModelSerializer[TrainingRun]):
         return absolute_url(self.context, reverse("api-run-model", args=[run.pk]))
 
 
+class AttemptSubmitSerializer(serializers.Serializer[Any]):
+    file = serializers.FileField(help_text=".py, .ipynb, or a trained .keras model where the task allows it.")
+    file_if_passes = serializers.BooleanField(default=False, help_text="File it as evidence if it passes.")
+    claim = serializers.IntegerField(required=False, help_text="The claim to file it for (default: the task's).")
+
+
 class TrainingEvidenceSerializer(EvidenceSerializer):
-    """Evidence, plus what training evidence adds: the task to run (on create) and the run's id."""
+    """Evidence, plus what training evidence adds: the finished run to file (or, as before attempts existed,
+    a `file` to train and file if it passes, on `task`) and the run it cites."""
 
     task = serializers.CharField(
-        write_only=True, required=False, help_text="Training only: the task spec's slug (default: the claim's task)."
+        write_only=True, required=False, help_text="With `file`: the task spec's slug (default: the claim's task)."
     )
-    run = serializers.SerializerMethodField(help_text="Training only: the id of the run at /api/runs/<id>/.")
+    run = serializers.IntegerField(
+        required=False, help_text="Training: the finished attempt to file (at /api/runs/<id>/); read: the run cited."
+    )
+    note = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, help_text="Training: what you want feedback on."
+    )
 
     class Meta(EvidenceSerializer.Meta):
-        fields = [*EvidenceSerializer.Meta.fields, "task", "run"]
+        fields = [*EvidenceSerializer.Meta.fields, "task", "run", "note"]
 
-    def get_run(self, evidence: Evidence) -> int | None:
-        run = getattr(evidence, "run", None)
-        return run.pk if run is not None else None
+    def to_representation(self, instance: Evidence) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        filing = getattr(instance, "filing", None)
+        data["run"] = filing.run_id if filing is not None else None
+        return data

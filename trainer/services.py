@@ -1,4 +1,4 @@
-"""Training runs: submit, execute (in the worker), cancel, reap. Every run state change is here."""
+"""Attempts (training runs): submit, execute (in the worker), cancel, reap, prune. Every run state change is here."""
 
 from __future__ import annotations
 
@@ -7,23 +7,27 @@ import json
 import logging
 import shutil
 import tempfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from evidence import services as evidence_services
-from evidence.models import Evidence
 from evidence.notebooks import NotebookError, notebook_code, notebook_parse
-from tracker.errors import DomainError
+from evidence.uploads import safe_filename
 from tracker.models import Claim, User
 from trainer import selectors
+from trainer.errors import TrainingError
+from trainer.filings import run_file_automatically
 from trainer.models import ErrorKind, TaskSpec, TrainingRun
 from trainer.pipeline import Job, LearnerFailure, RunCancelled, db_safe, run_pipeline
+from trainer.queue import next_run_locked
+from trainer.quotas import quota_enforce
 from trainer.sandbox.config import SandboxUnavailable
 from trainer.sandbox.runner import PlatformError
 
@@ -33,10 +37,6 @@ State = TrainingRun.State
 
 class PlatformFault(Exception):
     """A fault of the platform, retried by the task (never a learner's mistake)."""
-
-
-class TrainingError(DomainError):
-    """A training action that the run's state, the task, or the person asking does not allow."""
 
 
 # --- submit ---------------------------------------------------------------------------------------
@@ -92,32 +92,54 @@ def _check_submission(kind: str, data: bytes) -> list[str]:
     return []
 
 
+def _task_for(learner: User, task: TaskSpec) -> None:
+    if task.is_tiny and not learner.is_staff_member:
+        # Tiny variants are for tests and health checks: to a learner they do not exist.
+        raise TrainingError("No such task.", status=404)
+    if not task.is_active:
+        raise TrainingError("This task no longer takes attempts.", status=400)
+
+
+def _claim_for(task: TaskSpec, claim: Claim | None) -> Claim:
+    claims = task.claims()
+    if claim is None:
+        return claims[0]
+    if claim.pk not in {c.pk for c in claims}:
+        raise TrainingError(f"This task does not prove claim {claim.order} of {claim.competency}.", status=400)
+    return claim
+
+
 @transaction.atomic
-def training_submit(
-    *, learner: User, claim: Claim, upload: UploadedFile, task_slug: str | None = None, previous: Evidence | None = None
-) -> Evidence:
-    """Evidence and its TrainingRun in one transaction; the worker is told once both are committed."""
-    task = task_for_claim(claim, task_slug)
+def attempt_submit(
+    *, learner: User, task: TaskSpec, upload: UploadedFile, claim: Claim | None = None, file_if_passes: bool = False
+) -> TrainingRun:
+    """A new attempt, within the learner's quota; the worker is told once it is committed.
+
+    Raises:
+        TrainingError: the task or the file is refused (400, or 404 for a task the learner may not see).
+        QuotaExceeded: over a limit (429, with when to try again).
+    """
+    _task_for(learner, task)
+    claim = _claim_for(task, claim)
     kind = _submission_kind(upload, task)
     data = _read_upload(upload)
     notices = _check_submission(kind, data)
-    evidence = evidence_services.evidence_create_training(
-        learner=learner, claim=claim, upload=upload, previous=previous
-    )
-    run = TrainingRun.objects.create(
-        evidence=evidence,
-        task=task,
-        dataset=task.dataset,
-        source_kind=kind,
-        code_sha256=hashlib.sha256(data).hexdigest(),
-        notices=notices,
+    User.objects.select_for_update().filter(pk=learner.pk).first()  # one submission of theirs at a time
+    quota_enforce(learner, task, len(data))
+    run = TrainingRun(
+        learner=learner, task=task, dataset=task.dataset, claim=claim, file_if_passes=file_if_passes,
+        source_kind=kind, code_sha256=hashlib.sha256(data).hexdigest(), notices=notices,
         epochs=task.max_epochs if kind != "keras" else 0,
-    )
+        file_name=safe_filename(upload.name or f"submission.{kind}"), file_size=len(data),
+    )  # fmt: skip
+    run.code.save(run.file_name, ContentFile(data), save=False)
+    run.save()
     transaction.on_commit(lambda: run_enqueue(run_id=run.pk))
-    return evidence
+    return run
 
 
 def run_enqueue(*, run_id: int) -> None:
+    """Wake a worker. The message names the run, but the worker starts whichever run is fairly next."""
     from trainer.tasks import train_run
 
     TrainingRun.objects.filter(pk=run_id).update(enqueued_at=timezone.now())
@@ -127,15 +149,19 @@ def run_enqueue(*, run_id: int) -> None:
 # --- execute (worker) ----------------------------------------------------------------------------
 
 
-def run_execute(*, run_id: int, worker: str) -> None:
-    """Claim the run, run the pipeline, record the outcome. Idempotent: duplicates do nothing."""
-    run = _claim(run_id, worker)
+def run_next(*, worker: str) -> int | None:
+    """Start the run that is fairly next (trainer.queue), run the pipeline, record the outcome.
+
+    Returns the id of the run executed, or None when nothing was queued (a duplicate or late message).
+    """
+    run = _dispatch(worker)
     if run is None:
-        return
+        return None
     try:
         _run(run)
     finally:
         pool_warm()  # refill while this worker is idle, not while the next job trains
+    return run.pk
 
 
 def _run(run: TrainingRun) -> None:
@@ -155,39 +181,34 @@ def _run(run: TrainingRun) -> None:
         _execute(run, job)
 
 
-def _claim(run_id: int, worker: str) -> TrainingRun | None:
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.TRAINER_HEARTBEAT_STALE_SECONDS)
-    with transaction.atomic():
-        run = (
-            TrainingRun.objects.select_for_update()
-            .select_related("task__dataset", "evidence")
-            .filter(pk=run_id)
-            .first()
-        )
-        if run is None or run.is_finished:
-            return None
-        if run.cancel_requested:
-            _finish_cancelled(run)
-            return None
-        if run.status == State.RUNNING and run.heartbeat_at and run.heartbeat_at > stale:
-            return None  # a duplicate message: the worker that holds it is alive (the reaper watches it)
-        if run.attempt >= settings.TRAINER_MAX_ATTEMPTS:
-            _finish_failed(
-                run, ErrorKind.PLATFORM_ERROR, "The run was interrupted too many times; please submit again."
-            )
-            return None
-        first = TrainingRun.Stage.TRAIN if run.source_kind != "keras" else TrainingRun.Stage.PREDICT
-        run.status, run.stage, run.worker = State.RUNNING, first, worker
-        run.attempt += 1
-        run.started_at = run.heartbeat_at = now
-        run.history, run.epoch = [], 0
-        run.save()
-    return run
+def _dispatch(worker: str) -> TrainingRun | None:
+    """Take the next run in the fair order and mark it running, in one short transaction.
+
+    Runs interrupted too often are failed on the way (and the next one is taken), so a run that
+    keeps killing workers cannot block the queue.
+    """
+    while True:
+        with transaction.atomic():
+            run = next_run_locked()
+            if run is None:
+                return None
+            if run.attempt >= settings.TRAINER_MAX_ATTEMPTS:
+                _finish_failed(
+                    run, ErrorKind.PLATFORM_ERROR, "The run was interrupted too many times; please submit again."
+                )
+                continue
+            now = timezone.now()
+            first = TrainingRun.Stage.TRAIN if run.source_kind != "keras" else TrainingRun.Stage.PREDICT
+            run.status, run.stage, run.worker = State.RUNNING, first, worker
+            run.attempt += 1
+            run.started_at = run.heartbeat_at = now
+            run.history, run.epoch = [], 0
+            run.save()
+            return run
 
 
 def _prepare_source(run: TrainingRun, folder: Path) -> Path:
-    with run.evidence.file.open("rb") as handle:
+    with run.code.open("rb") as handle:
         data = handle.read()
     if run.source_kind == "ipynb":
         code, _notices = notebook_code(notebook_parse(data))
@@ -258,6 +279,7 @@ def _finished_fields(run: TrainingRun, job: Job | None) -> dict[str, Any]:
         "timings": timings,
         "model_summary": _artifact_text(job, "predict/summary.txt"),
         "log_tail": job.log_tail,
+        "artifact_bytes": _artifact_bytes(job.artifacts),
     }
     try:
         loaded = json.loads(environment) if environment else {}
@@ -278,30 +300,44 @@ def _finish_scored(run: TrainingRun, job: Job, result: dict[str, Any]) -> None:
         "status": State.SUCCEEDED, "metrics": result["metrics"], "passed": result["passed"],
     }  # fmt: skip
     TrainingRun.objects.filter(pk=run.pk).update(**fields)
-    evidence_services.evidence_training_finished(evidence=run.evidence, scored=True)
+    _legacy_evidence_finished(run, scored=True)
+    if result["passed"] and run.file_if_passes:
+        run_file_automatically(run=TrainingRun.objects.select_related("task", "learner").get(pk=run.pk))
 
 
 @transaction.atomic
 def _finish_failed(run: TrainingRun, kind: str, message: str, job: Job | None = None) -> None:
     fields = _finished_fields(run, job) | {"status": State.FAILED, "error_kind": kind, "error_message": message}
     TrainingRun.objects.filter(pk=run.pk).update(**fields)
-    evidence_services.evidence_training_finished(evidence=run.evidence, scored=False)
+    _legacy_evidence_finished(run, scored=False)
 
 
 @transaction.atomic
 def _finish_cancelled(run: TrainingRun) -> None:
     fields = {"status": State.CANCELLED, "finished_at": timezone.now(), "stage": TrainingRun.Stage.DONE}
     TrainingRun.objects.filter(pk=run.pk).update(**fields)
-    evidence_services.evidence_training_cancelled(evidence=run.evidence)
+    for filing in run.filings.select_related("evidence"):
+        evidence_services.evidence_training_cancelled(evidence=filing.evidence)
 
 
-# --- cancel and reap ----------------------------------------------------------------------------
+def _legacy_evidence_finished(run: TrainingRun, *, scored: bool) -> None:
+    # Evidence filed before runs became attempts was created with its run, and waits for it in
+    # "training"; evidence filed from a finished attempt is submitted already and is left as it is.
+    for filing in run.filings.select_related("evidence"):
+        evidence_services.evidence_training_finished(evidence=filing.evidence, scored=scored)
+
+
+def _artifact_bytes(artifacts: Path) -> int:
+    return sum(p.stat().st_size for p in artifacts.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+# --- cancel, reap, prune ------------------------------------------------------------------------
 
 
 @transaction.atomic
 def run_cancel(*, run: TrainingRun, user: User) -> TrainingRun:
-    locked = TrainingRun.objects.select_for_update().select_related("evidence").get(pk=run.pk)
-    if locked.evidence.learner_id != user.pk and not user.is_admin_role:
+    locked = TrainingRun.objects.select_for_update().get(pk=run.pk)
+    if locked.learner_id != user.pk and not user.is_admin_role:
         raise TrainingError("Only the learner who submitted this run can cancel it.", status=403)
     if locked.is_finished:
         raise TrainingError(f"This run is already {locked.get_status_display().lower()}.")
@@ -313,14 +349,31 @@ def run_cancel(*, run: TrainingRun, user: User) -> TrainingRun:
     return locked
 
 
+def attempts_prune(*, now: datetime | None = None) -> int:
+    """Beat task: delete the model and pictures of attempts never filed, once older than the retention.
+
+    The code is kept (it is small, and it is the record); the run page says what was deleted and when.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.TRAINER_ATTEMPT_RETENTION_DAYS)
+    old = TrainingRun.objects.filter(finished_at__lt=cutoff, artifacts_pruned_at=None, filings=None)
+    pruned = 0
+    for run in old.exclude(artifacts_dir="").only("pk", "artifacts_dir"):
+        shutil.rmtree(Path(settings.MEDIA_ROOT) / run.artifacts_dir, ignore_errors=True)
+        pruned += TrainingRun.objects.filter(pk=run.pk, artifacts_pruned_at=None, filings=None).update(
+            artifacts_pruned_at=now, artifact_bytes=0
+        )
+    return pruned
+
+
 def runs_reap() -> dict[str, int]:
-    """Beat task: runs whose worker went silent are queued again (or failed after the last attempt);
+    """Beat task: runs whose worker went silent are queued again (or failed after the last delivery);
     queued runs whose message may have been lost (broker restarted) are sent again. Duplicates are
-    harmless: a run is claimed once."""
+    harmless: each message starts at most one queued run, and a run is started once."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.TRAINER_HEARTBEAT_STALE_SECONDS)
     requeued = failed = 0
-    for run in TrainingRun.objects.filter(status=State.RUNNING, heartbeat_at__lt=stale).select_related("evidence"):
+    for run in TrainingRun.objects.filter(status=State.RUNNING, heartbeat_at__lt=stale):
         if run.attempt >= settings.TRAINER_MAX_ATTEMPTS:
             _finish_failed(
                 run, ErrorKind.WORKER_LOST, "The worker running this job stopped responding; please submit again."
@@ -376,7 +429,7 @@ def tasks_sync() -> list[str]:
                 "threshold": task.threshold, "criteria": list(task.criteria), "spec": task.spec,
                 "max_epochs": task.max_epochs, "wall_seconds": task.wall_seconds, "memory_mb": task.memory_mb,
                 "max_params": task.max_params,
-                "allow_evaluate_only": task.allow_evaluate_only, "is_tiny": task.tiny,
+                "allow_evaluate_only": task.allow_evaluate_only, "is_tiny": task.tiny, "baseline": task.baseline,
             },
         )  # fmt: skip
         spec.also_claims.set(

@@ -124,21 +124,22 @@ def starter_notebook(task: TaskSpec, *, site_url: str) -> str:
         ),
         nbformat.v4.new_code_cell(TRY_OUT.substitute(data_url=data_url, base=base)),
         nbformat.v4.new_markdown_cell(
-            "## Submit to Skillproof\nSends `submission.py` as training evidence and prints the link to watch "
-            "the run live: the server trains it in a sandbox and scores it on labels you never see."
+            "## Submit to Skillproof\nSends `submission.py` as an attempt and prints the link to watch it live: the "
+            "server trains it in a sandbox and scores it on labels you never see. Submit as often as your quota "
+            "allows; with `file_if_passes` a passing attempt goes to your mentor as evidence by itself."
         ),
         nbformat.v4.new_code_cell(
             'if __name__ == "__main__":\n'
             "    import requests\n"
             "    with open('submission.py', 'rb') as handle:\n"
             "        response = requests.post(\n"
-            '            f"{SITE}/api/evidence/",\n'
+            f'            f"{{SITE}}/api/tasks/{task.slug}/runs/",\n'
             '            headers={"Authorization": f"Token {TOKEN}"},\n'
-            f'            data={{"claim": {task.claim_id}, "kind": "training", "task": "{task.slug}"}},\n'
+            '            data={"file_if_passes": "true"},\n'
             '            files={"file": ("submission.py", handle.read())},\n'
             "        )\n"
             "    print(response.status_code, response.json())\n"
-            '    if response.ok:\n        print("Watch it:", f"{SITE}/runs/{response.json()[\'run\']}/")'
+            '    if response.ok:\n        print("Watch it:", f"{SITE}/runs/{response.json()[\'id\']}/")'
         ),
     ]
     notebook = nbformat.v4.new_notebook(cells=cells)

@@ -12,10 +12,12 @@ from trainer import services
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
-def train_run(self: Task, run_id: int) -> None:
-    """Train, predict and score one run. Only platform faults are retried; learner errors end the run."""
+def train_run(self: Task, run_id: int | None = None) -> int | None:
+    """Train, predict and score the run that is fairly next (`run_id` says which submission sent the
+    message; the queue, not the message, decides). Only platform faults are retried; learner errors end
+    the run."""
     try:
-        services.run_execute(run_id=run_id, worker=f"{self.request.hostname} pid {os.getpid()}")
+        return services.run_next(worker=f"{self.request.hostname} pid {os.getpid()}")
     except services.PlatformFault as fault:
         raise self.retry(exc=fault, countdown=5) from fault
 
@@ -24,6 +26,12 @@ def train_run(self: Task, run_id: int) -> None:
 def reap_runs() -> dict[str, int]:
     """Periodic: runs whose worker went silent are retried or failed; lost queue messages are resent."""
     return services.runs_reap()
+
+
+@shared_task
+def prune_attempts() -> int:
+    """Periodic: the model and pictures of old attempts never filed as evidence are deleted."""
+    return services.attempts_prune()
 
 
 @worker_process_init.connect

@@ -10,9 +10,11 @@ urlpatterns = [
     path("tasks/<slug:slug>/starter.ipynb", views.task_starter_ipynb, name="task-starter-ipynb"),
     path("tasks/<slug:slug>/leaderboard/", views.task_leaderboard, name="task-leaderboard"),
     path("tasks/<slug:slug>/card/<str:name>", views.task_card_picture, name="task-card-picture"),
+    path("tasks/<slug:slug>/attempts/<int:learner_id>/", views.learner_attempts, name="learner-attempts"),
     path("runs/", views.run_board, name="run-board"),
     path("runs/<int:pk>/", views.run_detail, name="run-detail"),
     path("runs/<int:pk>/status/", views.run_status, name="run-status"),
     path("runs/<int:pk>/cancel/", views.run_cancel, name="run-cancel"),
+    path("runs/<int:pk>/file/", views.run_file, name="run-file"),
     path("runs/<int:pk>/files/<str:name>", views.run_artifact, name="run-artifact"),
 ]

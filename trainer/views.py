@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,12 +15,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tracker.errors import DomainError
 from tracker.models import Claim, User
 from tracker.types import AuthenticatedHttpRequest
-from trainer import selectors, services
+from trainer import filings, selectors, services
 from trainer.datasets.base import CARD_DIR
 from trainer.datasets.cards import card_for_page
-from trainer.forms import TrainingSubmitForm
-from trainer.models import TrainingRun
+from trainer.forms import CompareForm, FilingForm, TrainingSubmitForm
+from trainer.models import TaskSpec, TrainingRun
+from trainer.quotas import quota_for
 from trainer.starters import starter_notebook, starter_py
+
+# The task page lists this many of the learner's attempts (all of them are on the API).
+ATTEMPTS_SHOWN = 50
 
 # URL name -> (file under the run's artifacts folder, content type)
 ARTIFACTS = {
@@ -41,32 +46,49 @@ def task_list(request: HttpRequest) -> HttpResponse:
 
 
 def task_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    task = get_object_or_404(selectors.tasks_all_active(), slug=slug)
-    claims = task.claims()
-    form = TrainingSubmitForm(request.POST or None, request.FILES or None, claims=claims)
+    task = get_object_or_404(selectors.tasks_visible_to(request.user), slug=slug)
+    form = TrainingSubmitForm(request.POST or None, request.FILES or None, claims=task.claims())
+    status = 200
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if form.is_valid():
             try:
-                evidence = services.training_submit(
-                    learner=request.user, claim=form.chosen_claim(), upload=form.cleaned_data["file"],
-                    task_slug=task.slug,
+                run = services.attempt_submit(
+                    learner=request.user, task=task, upload=form.cleaned_data["file"], claim=form.chosen_claim(),
+                    file_if_passes=form.cleaned_data["file_if_passes"],
                 )  # fmt: skip
             except DomainError as error:
                 form.add_error("file", error.message)
+                status = error.status
             else:
-                return redirect(evidence.run)
+                return redirect(run)
     context = {
-        "task": task, "claims": claims, "form": form, "card": card_for_page(task.dataset.stats),
-        "leaders": selectors.leaderboard(task, request.user)[:5],
+        "task": task, "claims": task.claims(), "form": form, "card": card_for_page(task.dataset.stats),
+        "leaders": selectors.leaderboard(task, request.user)[:5], **_learner_panel(request, task),
     }  # fmt: skip
-    return render(request, "trainer/task_detail.html", context, status=400 if form.errors else 200)
+    return render(request, "trainer/task_detail.html", context, status=400 if status == 200 and form.errors else status)
+
+
+def _learner_panel(request: HttpRequest, task: TaskSpec) -> dict[str, Any]:
+    """The signed-in learner's attempts at the task, their best, their quota, and two attempts' curves."""
+    if not request.user.is_authenticated:
+        return {}
+    attempts = list(selectors.attempts_of(request.user, task)[:ATTEMPTS_SHOWN])
+    compare = CompareForm(request.GET or None, runs=attempts)
+    chosen = compare.cleaned_data if compare.is_valid() else {}
+    by_id = {run.pk: run for run in attempts}
+    picked = [by_id[pk] for pk in (chosen.get("a"), chosen.get("b")) if pk in by_id]
+    curves = [{"label": f"#{run.pk}", "history": run.history} for run in picked]
+    return {
+        "attempts": attempts, "best": selectors.attempts_summary(request.user, task).best,
+        "quota": quota_for(request.user, task), "compare": compare, "curves": curves,
+    }  # fmt: skip
 
 
 def task_card_picture(request: HttpRequest, slug: str, name: str) -> FileResponse:
     """A dataset card picture: only names the build recorded, read from the dataset's card folder."""
-    task = get_object_or_404(selectors.tasks_all_active(), slug=slug)
+    task = get_object_or_404(selectors.tasks_visible_to(request.user), slug=slug)
     stored = f"{CARD_DIR}/{name}"
     if stored not in (task.dataset.stats or {}).get("pictures", []):
         raise Http404("No such picture.")
@@ -80,7 +102,7 @@ def task_card_picture(request: HttpRequest, slug: str, name: str) -> FileRespons
 
 @require_http_methods(["GET", "POST"])
 def task_leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
-    task = get_object_or_404(selectors.tasks_all_active(), slug=slug)
+    task = get_object_or_404(selectors.tasks_visible_to(request.user), slug=slug)
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
@@ -93,14 +115,14 @@ def task_leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def task_starter_py(request: HttpRequest, slug: str) -> HttpResponse:
-    task = get_object_or_404(selectors.tasks_all_active(), slug=slug)
+    task = get_object_or_404(selectors.tasks_visible_to(request.user), slug=slug)
     response = HttpResponse(starter_py(task), content_type="text/x-python; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{task.slug}-starter.py"'
     return response
 
 
 def task_starter_ipynb(request: HttpRequest, slug: str) -> HttpResponse:
-    task = get_object_or_404(selectors.tasks_all_active(), slug=slug)
+    task = get_object_or_404(selectors.tasks_visible_to(request.user), slug=slug)
     site = request.build_absolute_uri("/").rstrip("/")
     response = HttpResponse(starter_notebook(task, site_url=site), content_type="application/x-ipynb+json")
     response["Content-Disposition"] = f'attachment; filename="{task.slug}-starter.ipynb"'
@@ -111,20 +133,62 @@ def _visible_run(request: HttpRequest, pk: int) -> TrainingRun:
     return get_object_or_404(selectors.runs_visible_to(request.user), pk=pk)
 
 
+def _run_context(
+    request: AuthenticatedHttpRequest, run: TrainingRun, filing: FilingForm | None = None
+) -> dict[str, Any]:
+    is_owner = run.learner_id == request.user.pk
+    filings = list(run.filings.select_related("evidence__claim"))
+    unfiled = {c.pk for c in run.task.claims()} - {f.evidence.claim_id for f in filings}
+    if filing is None and is_owner and run.can_be_filed and unfiled:
+        filing = FilingForm(run=run)
+    return {"run": run, "is_owner": is_owner, "filing_form": filing, "filings": filings}
+
+
 @login_required
-def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def run_detail(request: AuthenticatedHttpRequest, pk: int, filing: FilingForm | None = None) -> HttpResponse:
+    context = _run_context(request, _visible_run(request, pk), filing)
+    return render(request, "trainer/run_detail.html", context, status=400 if filing and filing.errors else 200)
+
+
+@login_required
+@require_POST
+def run_file(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """File one of the learner's finished attempts as evidence for a claim its task proves."""
     run = _visible_run(request, pk)
-    return render(
-        request, "trainer/run_detail.html", {"run": run, "is_owner": run.evidence.learner_id == request.user.pk}
-    )
+    form = FilingForm(request.POST, run=run)
+    if form.is_valid():
+        try:
+            evidence = filings.run_file(
+                run=run, learner=request.user, claim=form.chosen_claim(), note=form.cleaned_data["note"]
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Filed: it is in your mentor's review queue.")
+            return redirect(evidence)
+    return run_detail(request, pk, filing=form)
+
+
+@login_required
+def learner_attempts(request: AuthenticatedHttpRequest, slug: str, learner_id: int) -> HttpResponse:
+    """One learner's attempts at one task: for them, their mentors and admins (the path, not only the result)."""
+    task = get_object_or_404(selectors.tasks_all_active(), slug=slug)
+    learner = get_object_or_404(User, pk=learner_id)
+    runs = selectors.runs_visible_to(request.user).filter(learner=learner, task=task).order_by("-created_at", "-pk")
+    if learner.pk != request.user.pk and not runs.exists():
+        raise Http404("No attempts you may see.")
+    runs = runs.prefetch_related("filings")[:500]
+    context = {"task": task, "learner": learner, "runs": runs, "summary": selectors.attempts_summary(learner, task)}
+    return render(request, "trainer/learner_attempts.html", context)
 
 
 @login_required
 def run_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The live panel; answers 286 once the run is finished, which tells htmx to stop polling."""
     run = _visible_run(request, pk)
-    context = {"run": run, "is_owner": run.evidence.learner_id == request.user.pk}
-    return render(request, "trainer/_run_status.html", context, status=286 if run.is_finished else 200)
+    return render(
+        request, "trainer/_run_status.html", _run_context(request, run), status=286 if run.is_finished else 200
+    )
 
 
 @login_required

@@ -408,7 +408,7 @@ def test_infinite_loop_times_out(worker: Worker, tiny_task: TaskSpec) -> None:
     quick = TaskSpec.objects.create(
         slug="tiny-15s", title="Tiny, 15 seconds", claim=tiny_task.claim, dataset=tiny_task.dataset, brief="15 s",
         threshold=tiny_task.threshold, spec=tiny_task.spec, max_epochs=tiny_task.max_epochs, wall_seconds=15,
-        memory_mb=tiny_task.memory_mb, max_params=tiny_task.max_params, is_tiny=True,
+        memory_mb=tiny_task.memory_mb, max_params=tiny_task.max_params, is_tiny=False,
     )  # fmt: skip
     run, seen = watch(submit(learner(), quick, hostile("infinite_loop", marker)), marker, 120)
 

@@ -171,7 +171,7 @@ def test_starter_notebook_compiles_and_guards_colab_cells(definition: object, ke
     code = notebook_code(source)
     tree = ast.parse(code)  # valid Python once magics are dropped, as the server runs it
     assert "%%writefile submission.py" in source
-    assert "/api/tasks/" in source and "/api/evidence/" in source
+    assert f"/api/tasks/{task.slug}/runs/" in source and "file_if_passes" in source
     guarded = [n for n in tree.body if isinstance(n, ast.If) and "__main__" in ast.unparse(n.test)]
     assert len(guarded) == 2  # the try-out and the submission never run on the server
     assert not any("requests" in ast.unparse(n) for n in tree.body if n not in guarded)

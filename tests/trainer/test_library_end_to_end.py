@@ -38,6 +38,7 @@ def library(keras: Competency, data_dir: Path, settings: Any) -> dict[str, TaskS
     for task in TINY:
         dataset_build(slug=task.dataset, data_dir=data_dir)
     assert tasks_sync() == [f"{t.slug}: dataset {t.dataset} is not built" for t in TASKS if not t.tiny]
+    TaskSpec.objects.filter(slug__in=[t.slug for t in TINY]).update(is_tiny=False)  # offered to learners here
     return {t.slug: TaskSpec.objects.get(slug=t.slug) for t in TINY}
 
 

@@ -62,7 +62,7 @@ def test_a_task_proving_several_claims_files_evidence_under_the_chosen_one(
     )
     assert response.status_code == 302
     run = TrainingRun.objects.get()
-    assert run.evidence.claim == design and run.task == listed
+    assert run.claim == design and run.task == listed  # the claim a passing run is filed for
     other = Claim.objects.get(competency=listed.claim.competency, order=1)  # not proven by this task
     response = client.post(
         listed.get_absolute_url(), {"file": SimpleUploadedFile("m.py", REFERENCE), "claim": other.pk}
@@ -71,16 +71,14 @@ def test_a_task_proving_several_claims_files_evidence_under_the_chosen_one(
 
 
 def scored(learner: User, task: TaskSpec, accuracy: float, claim: Claim | None = None) -> TrainingRun:
-    from trainer.services import training_submit
+    from trainer.services import attempt_submit
 
-    evidence = training_submit(
-        learner=learner, claim=claim or task.claim, upload=SimpleUploadedFile("m.py", REFERENCE), task_slug=task.slug
-    )
-    TrainingRun.objects.filter(pk=evidence.run.pk).update(
+    run = attempt_submit(learner=learner, task=task, upload=SimpleUploadedFile("m.py", REFERENCE), claim=claim)
+    TrainingRun.objects.filter(pk=run.pk).update(
         status="succeeded", passed=accuracy >= task.threshold, metrics={"accuracy": accuracy, "macro_f1": 0.5},
         finished_at=timezone.now(),
     )  # fmt: skip
-    return evidence.run
+    return run
 
 
 def test_leaderboard_shows_each_opted_in_learners_best_passing_run(

@@ -60,7 +60,7 @@ def test_starter_notebook_is_valid_and_guards_colab_only_cells(client: Client, t
     code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
     assert "def build_model(spec)" in code
     assert code.count('if __name__ == "__main__":') == 2  # local try-out and submission skip on the server
-    assert f'"task": "{tiny_task.slug}"' in code
+    assert f"/api/tasks/{tiny_task.slug}/runs/" in code and '"file_if_passes": "true"' in code
 
 
 def test_api_lists_tasks_with_their_spec(client: Client, tiny_task: TaskSpec) -> None:

@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from evidence.models import Evidence, Status
+from evidence.models import Evidence
 from tests.conftest import make_user
 from tests.trainer.conftest import (  # noqa: F401 - fixtures used by name
     REFERENCE,
@@ -124,7 +124,7 @@ def _submit(page: Page, base: str, task: TaskSpec, name: str) -> int:
     expect(page).to_have_url(re.compile(r"/runs/\d+/$"))
     match = re.search(r"/runs/(\d+)/$", page.url)
     assert match
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Training run {match.group(1)}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Attempt {match.group(1)}")
     # Set after the page loaded: it survives htmx swaps but not a reload or a navigation.
     page.evaluate("() => { window.__sameDocument = true; }")
     return int(match.group(1))
@@ -179,7 +179,7 @@ def test_learner_submits_code_and_watches_it_train_live(
     nbformat.validate(notebook)
     code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
     assert "def build_model(spec)" in code
-    assert '"task": "tiny-live"' in code and f'SITE = "{base}"' in code
+    assert "/api/tasks/tiny-live/runs/" in code and f'SITE = "{base}"' in code
 
     run_id = _submit(page, base, live_task, "live.py")
     run = TrainingRun.objects.get(pk=run_id)
@@ -265,7 +265,9 @@ def test_learner_submits_code_and_watches_it_train_live(
     page.evaluate("() => window.scrollTo(0, 0)")
     screenshot(page, "run-finished")
     assert page.evaluate("() => window.__sameDocument === true")
-    assert Evidence.objects.get(run=run).status == Status.SUBMITTED
+    # An attempt: nothing reaches the mentor until the learner files it, which the page offers.
+    assert not Evidence.objects.exists()
+    expect(page.get_by_role("button", name=f"File as evidence for claim {live_task.claim.order}")).to_be_visible()
     assert console_errors == []
 
 
@@ -307,10 +309,7 @@ def test_learner_cancels_a_running_training(
     expect(page.locator("img.architecture")).to_have_count(0)
     assert not [e for e in console_errors if "/files/" in e], console_errors
 
-    # The evidence page shows the training evidence withdrawn.
-    page.get_by_role("link", name=f"evidence #{run.evidence_id}").click()
-    expect(page).to_have_url(re.compile(rf"/evidence/{run.evidence_id}/$"))
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Withdrawn")
-    expect(page.locator("h1 .badge")).to_have_text("Withdrawn")
-    assert Evidence.objects.get(pk=run.evidence_id).status == Status.WITHDRAWN
+    # A cancelled attempt cannot be filed, and nothing reached the mentor.
+    expect(page.get_by_role("button", name=re.compile("File as evidence"))).to_have_count(0)
+    assert not Evidence.objects.exists()
     assert console_errors == []

@@ -273,8 +273,14 @@ TRAINER_SUBMISSION_MAX_MB = envint("TRAINER_SUBMISSION_MAX_MB", 20)
 # Queued runs older than this are sent to the broker again (a restarted broker may have lost them).
 TRAINER_REQUEUE_SECONDS = envint("TRAINER_REQUEUE_SECONDS", 300)
 TRAINER_REAP_INTERVAL_SECONDS = envint("TRAINER_REAP_INTERVAL_SECONDS", 30)
+# Attempts: site-wide quotas (tasks and learners may have their own), retention and storage.
+TRAINER_ATTEMPTS_PER_DAY = envint("TRAINER_ATTEMPTS_PER_DAY", 20)
+TRAINER_MAX_ACTIVE = envint("TRAINER_MAX_ACTIVE", 2)
+TRAINER_ATTEMPT_RETENTION_DAYS = envint("TRAINER_ATTEMPT_RETENTION_DAYS", 30)
+TRAINER_STORAGE_MB = envint("TRAINER_STORAGE_MB", 500)
 CELERY_BEAT_SCHEDULE = {
     "reap-training-runs": {"task": "trainer.tasks.reap_runs", "schedule": float(TRAINER_REAP_INTERVAL_SECONDS)},
+    "prune-attempts": {"task": "trainer.tasks.prune_attempts", "schedule": 3600.0},
 }
 
 LOGGING = {

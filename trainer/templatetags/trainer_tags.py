@@ -1,9 +1,13 @@
-"""Training parts that other apps' pages show: the tasks proving a catalogue's claims."""
+"""Training parts that other apps' pages show: the tasks proving a catalogue's claims, the run behind evidence."""
+
+from typing import Any
 
 from django import template
 
+from evidence.models import Evidence
 from tracker.models import Claim
-from trainer.selectors import ClaimTasks, tasks_by_claim
+from trainer.models import Filing
+from trainer.selectors import ClaimTasks, attempts_summary, tasks_by_claim
 
 register = template.Library()
 
@@ -12,3 +16,13 @@ register = template.Library()
 def claim_tasks(claims: list[Claim]) -> dict[int, ClaimTasks]:
     """`{% claim_tasks claims as tasks %}`: claim id -> its tasks, for a whole page of claims at once."""
     return tasks_by_claim(list(claims))
+
+
+@register.inclusion_tag("trainer/_training_summary.html")
+def training_summary(evidence: Evidence) -> dict[str, Any]:
+    """The run a piece of training evidence cites: trusted result, curves, and the learner's other attempts."""
+    filing = Filing.objects.filter(evidence=evidence).select_related("run__task", "run__learner").first()
+    if filing is None:
+        return {"run": None}
+    run = filing.run
+    return {"run": run, "summary": attempts_summary(run.learner, run.task)}
