@@ -22,7 +22,8 @@ class TaskSpecAdmin(admin.ModelAdmin[TaskSpec]):
     filter_horizontal = ["also_claims"]
     fieldsets = [
         (None, {"fields": ["slug", "title", "summary", "claim", "also_claims", "dataset", "is_active", "is_tiny"]}),
-        ("Scoring", {"fields": ["problem", "metric", "threshold", "criteria"]}),
+        ("Scoring", {"fields": ["problem", "metric", "threshold", "criteria", "baseline"]}),
+        ("Quotas (empty: the site's defaults)", {"fields": ["attempts_per_day", "max_active"]}),
         ("What build_model(spec) gets, and the budgets", {
             "fields": ["spec", "max_epochs", "wall_seconds", "memory_mb", "max_params", "allow_evaluate_only"],
         }),

@@ -79,7 +79,8 @@ class CompareForm(forms.Form):
     b = forms.TypedChoiceField(label="with attempt", coerce=int, required=False, empty_value=None)
 
     def __init__(self, *args: Any, runs: list[TrainingRun], **kwargs: Any) -> None:
-        super().__init__(*args, label_suffix="", **kwargs)
+        super().__init__(*args, **kwargs)
+        self.label_suffix = ""  # "Attempt", not "Attempt:", before a select
         choices = [(run.pk, f"#{run.pk} · {run.created_at:%d %b %H:%M}") for run in runs if run.history]
         for name in ("a", "b"):
             field = self.fields[name]

@@ -10,6 +10,7 @@ from evidence.api import EvidenceSerializer
 from evidence.models import Evidence
 from tracker.serializers import absolute_url
 from trainer.models import TaskSpec, TrainingRun
+from trainer.queue import queue_positions
 from trainer.quotas import Quota, quota_for
 
 
@@ -112,7 +113,14 @@ class TrainingRunSerializer(serializers.ModelSerializer[TrainingRun]):
         ]  # fmt: skip
 
     def get_queue_position(self, run: TrainingRun) -> int | None:
-        return run.queue_position()
+        if run.status != TrainingRun.State.QUEUED:
+            return None
+        # One pass over the queue per response, however many runs it lists (the root is shared by a list).
+        positions: dict[int, int] | None = getattr(self.root, "_queue_positions", None)
+        if positions is None:
+            positions = queue_positions()
+            self.root._queue_positions = positions  # type: ignore[attr-defined]
+        return positions.get(run.pk)
 
     def get_evidence(self, run: TrainingRun) -> list[int]:
         return [filing.evidence_id for filing in run.filings.all()]
