@@ -1,5 +1,5 @@
-// Two attempts' learning curves on one chart: loss (solid: training, dashed: validation) on the left
-// axis, the task's metric on the right, one colour per attempt.
+// Two attempts' learning curves on one chart (curves.js): solid training, dashed validation, one colour
+// per attempt.
 (function () {
   const palette = ["#1f5fbf", "#b3261e"];
 
@@ -25,20 +25,8 @@
         });
       });
     });
-    new Chart(canvas, {
-      type: "line",
-      data: { labels: Array.from({ length: epochs }, (_, i) => i + 1), datasets },
-      options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        scales: {
-          x: { title: { display: true, text: "epoch" } },
-          loss: { position: "left", title: { display: true, text: "loss" } },
-          metric: { position: "right", title: { display: true, text: "metric" }, grid: { drawOnChartArea: false } },
-        },
-      },
-    });
+    const labels = Array.from({ length: epochs }, (_, i) => i + 1);
+    window.skillproofCurves(canvas, labels, datasets);
   }
 
   document.addEventListener("DOMContentLoaded", draw);

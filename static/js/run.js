@@ -24,20 +24,7 @@
       tension: 0.2,
     }));
     if (!chart) {
-      chart = new Chart(canvas, {
-        type: "line",
-        data: { labels, datasets },
-        options: {
-          animation: false,
-          responsive: true,
-          maintainAspectRatio: false,
-          scales: {
-            x: { title: { display: true, text: "epoch" } },
-            loss: { position: "left", title: { display: true, text: "loss" } },
-            metric: { position: "right", title: { display: true, text: "metric" }, grid: { drawOnChartArea: false } },
-          },
-        },
-      });
+      chart = window.skillproofCurves(canvas, labels, datasets);
     } else {
       chart.data.labels = labels;
       chart.data.datasets = datasets;
