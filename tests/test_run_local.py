@@ -1,4 +1,4 @@
-"""`make run`'s launcher, for real: embedded SQLite + filesystem broker, web and worker, Ctrl-C."""
+"""`make run`'s launcher, for real: embedded SQLite + filesystem broker, web and a supervised worker, Ctrl-C."""
 
 import os
 import re
@@ -34,6 +34,14 @@ def wait_for(url: str, process: subprocess.Popen[str], seconds: float = 60) -> b
     raise AssertionError(f"{url} did not answer in {seconds}s")
 
 
+def _worker_pid(launcher: int) -> int:
+    """The supervised worker: the launcher's child running celery (in its own session)."""
+    children = subprocess.run(["pgrep", "-P", str(launcher), "-f", "celery"], capture_output=True, text=True)
+    pids = [int(pid) for pid in children.stdout.split()]
+    assert len(pids) == 1, pids
+    return pids[0]
+
+
 @pytest.mark.slow
 def test_make_run_serves_pages_runs_a_worker_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     port = free_port()
@@ -57,6 +65,26 @@ def test_make_run_serves_pages_runs_a_worker_and_stops_on_ctrl_c(tmp_path: Path)
         assert worker_ready.search(output), output[-3000:]
         assert "Demo logins: learner, mentor, admin — password: demo-pass-123" in output
         assert f"running at http://localhost:{port}/" in output
+
+        # A malformed message in the embedded broker's folder is skipped; the worker stays up.
+        (tmp_path / "broker" / "queue" / f"{int(time.time() * 1000)}_x.celery.msg").write_bytes(b"")
+        time.sleep(2)
+        assert "Skipped a malformed message" in log.read_text(), log.read_text()[-3000:]
+        assert "exited with status" not in log.read_text()
+
+        # The worker killed outright: the web server stays up, the worker (and nothing it left) is replaced.
+        old = _worker_pid(process.pid)
+        os.killpg(old, signal.SIGKILL)
+        deadline = time.monotonic() + 90
+        while len(worker_ready.findall(log.read_text())) < 2 and time.monotonic() < deadline:
+            assert wait_for(f"http://127.0.0.1:{port}/healthz", process, 5)
+            time.sleep(0.5)
+        output = log.read_text()
+        assert len(worker_ready.findall(output)) == 2 and "The worker exited with status -9" in output, output[-3000:]
+        assert _worker_pid(process.pid) != old
+        assert subprocess.run(["pgrep", "-g", str(old)], capture_output=True).stdout == b""  # no orphans
+        page = wait_for(f"http://127.0.0.1:{port}/competencies/", process).decode()
+        assert "The training worker was restarted 0 min ago (restart 1)" in page
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         returncode = process.wait(timeout=30)

@@ -23,7 +23,9 @@ def check_broker() -> dict[str, Any]:
     transport = url.split("://", 1)[0]
     try:
         # A fresh connection every time: a pooled one could hide that the broker went away.
-        with Connection(url, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS) as conn:
+        with Connection(
+            url, transport=settings.CELERY_BROKER_TRANSPORT, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        ) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return {"ok": True, "transport": transport}
     except Exception as error:  # noqa: BLE001

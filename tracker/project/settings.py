@@ -234,8 +234,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # The folder is polled: 0.1 s keeps a submitted run from waiting a second for its worker.
         "polling_interval": 0.1,
     }
+    # kombu's filesystem transport, with messages renamed into place and bad ones skipped (see the module).
+    CELERY_BROKER_TRANSPORT: str | None = "tracker.project.broker:Transport"
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 7200)}
+    CELERY_BROKER_TRANSPORT = None
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
