@@ -37,7 +37,8 @@ def claim_task(request: HttpRequest, claim_id: int) -> HttpResponse:
     """Where a claim proven by training is worked on: its task's page (or its competency, if it has none)."""
     claim = get_object_or_404(Claim.objects.select_related("competency"), pk=claim_id, is_active=True)
     task = selectors.claim_task(claim)
-    return redirect(task) if task else redirect(claim.competency)
+    visible = task is not None and selectors.tasks_visible_to(request.user).filter(pk=task.pk).exists()
+    return redirect(task) if task and visible else redirect(claim.competency)
 
 
 def task_list(request: HttpRequest) -> HttpResponse:
