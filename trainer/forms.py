@@ -86,3 +86,11 @@ class CompareForm(forms.Form):
             field = self.fields[name]
             assert isinstance(field, forms.ChoiceField)
             field.choices = [("", "—"), *choices]
+
+
+class QuotaLiftForm(forms.Form):
+    """A mentor's own limits for one learner on one task; empty keeps the task's (or the site's)."""
+
+    attempts_per_day = forms.IntegerField(label="Attempts per day", required=False, min_value=1, max_value=1000)
+    max_active = forms.IntegerField(label="Queued or running at once", required=False, min_value=1, max_value=20)
+    reason = forms.CharField(label="Why", required=False, max_length=300)

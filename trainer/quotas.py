@@ -148,3 +148,32 @@ def _duration(seconds: float) -> str:
     minutes = max(math.ceil(seconds / 60), 1)
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def quota_lift(
+    *,
+    learner: User,
+    task: TaskSpec,
+    granted_by: User,
+    attempts_per_day: int | None,
+    max_active: int | None,
+    reason: str,
+) -> QuotaOverride:
+    """A mentor of the task's competency (or an admin) sets a learner's own limits on one task.
+
+    Raises:
+        DomainError: 403 for anyone else, or for one's own limits.
+    """
+    if granted_by.pk == learner.pk:
+        raise DomainError("You cannot change your own limits.", status=403)
+    if not (granted_by.is_admin_role or granted_by.mentors(task.claim.competency)):
+        raise DomainError("Only a mentor of this task's competency can change a learner's limits.", status=403)
+    override, _ = QuotaOverride.objects.update_or_create(
+        learner=learner,
+        task=task,
+        defaults={
+            "attempts_per_day": attempts_per_day, "max_active": max_active, "reason": reason.strip()[:300],
+            "granted_by": granted_by,
+        },
+    )  # fmt: skip
+    return override

@@ -11,6 +11,7 @@ urlpatterns = [
     path("tasks/<slug:slug>/leaderboard/", views.task_leaderboard, name="task-leaderboard"),
     path("tasks/<slug:slug>/card/<str:name>", views.task_card_picture, name="task-card-picture"),
     path("tasks/<slug:slug>/attempts/<int:learner_id>/", views.learner_attempts, name="learner-attempts"),
+    path("tasks/<slug:slug>/attempts/<int:learner_id>/limits/", views.learner_limits, name="learner-limits"),
     path("runs/", views.run_board, name="run-board"),
     path("runs/<int:pk>/", views.run_detail, name="run-detail"),
     path("runs/<int:pk>/status/", views.run_status, name="run-status"),

@@ -18,9 +18,9 @@ from tracker.types import AuthenticatedHttpRequest
 from trainer import filings, selectors, services
 from trainer.datasets.base import CARD_DIR
 from trainer.datasets.cards import card_for_page
-from trainer.forms import CompareForm, FilingForm, TrainingSubmitForm
+from trainer.forms import CompareForm, FilingForm, QuotaLiftForm, TrainingSubmitForm
 from trainer.models import TaskSpec, TrainingRun
-from trainer.quotas import quota_for
+from trainer.quotas import quota_for, quota_lift
 from trainer.starters import starter_notebook, starter_py
 
 # The task page lists this many of the learner's attempts (all of them are on the API).
@@ -171,7 +171,9 @@ def run_file(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def learner_attempts(request: AuthenticatedHttpRequest, slug: str, learner_id: int) -> HttpResponse:
+def learner_attempts(
+    request: AuthenticatedHttpRequest, slug: str, learner_id: int, lift_form: QuotaLiftForm | None = None
+) -> HttpResponse:
     """One learner's attempts at one task: for them, their mentors and admins (the path, not only the result)."""
     task = get_object_or_404(selectors.tasks_all_active(), slug=slug)
     learner = get_object_or_404(User, pk=learner_id)
@@ -179,8 +181,30 @@ def learner_attempts(request: AuthenticatedHttpRequest, slug: str, learner_id: i
     if learner.pk != request.user.pk and not runs.exists():
         raise Http404("No attempts you may see.")
     runs = runs.prefetch_related("filings")[:500]
-    context = {"task": task, "learner": learner, "runs": runs, "summary": selectors.attempts_summary(learner, task)}
-    return render(request, "trainer/learner_attempts.html", context)
+    context = {
+        "task": task, "learner": learner, "runs": runs, "summary": selectors.attempts_summary(learner, task),
+        "quota": quota_for(learner, task), "lift_form": lift_form or QuotaLiftForm(),
+        "can_lift": learner.pk != request.user.pk
+        and (request.user.is_admin_role or request.user.mentors(task.claim.competency)),
+    }  # fmt: skip
+    return render(request, "trainer/learner_attempts.html", context, status=400 if lift_form else 200)
+
+
+@login_required
+@require_POST
+def learner_limits(request: AuthenticatedHttpRequest, slug: str, learner_id: int) -> HttpResponse:
+    """A mentor lifts (or sets) a learner's limits on one task."""
+    task = get_object_or_404(selectors.tasks_all_active(), slug=slug)
+    learner = get_object_or_404(User, pk=learner_id)
+    form = QuotaLiftForm(request.POST)
+    if not form.is_valid():
+        return learner_attempts(request, slug, learner_id, lift_form=form)
+    try:
+        quota_lift(learner=learner, task=task, granted_by=request.user, **form.cleaned_data)
+    except DomainError as error:
+        raise Http404(error.message) from error  # someone else's learner is not disclosed
+    messages.success(request, f"{learner}'s limits on this task are changed.")
+    return redirect("learner-attempts", slug=slug, learner_id=learner_id)
 
 
 @login_required

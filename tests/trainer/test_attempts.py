@@ -311,6 +311,26 @@ def test_the_run_page_offers_filing_to_its_learner_only(
     assert "Is the plateau the learning rate?" in detail and "1 attempt at this task" in detail
 
 
+def test_a_mentor_lifts_a_learners_limit_on_their_competencys_task(
+    client: Client, alice: User, charlie: User, dana: User, tiny_task: TaskSpec
+) -> None:
+    submit(alice, tiny_task, REFERENCE)
+    url = f"/tasks/{tiny_task.slug}/attempts/{alice.pk}/limits/"
+    client.force_login(dana)  # mentors another competency
+    assert client.post(url, {"attempts_per_day": 100}).status_code == 404
+    client.force_login(alice)  # not her own
+    assert client.post(url, {"attempts_per_day": 100}).status_code == 404
+    client.force_login(charlie)
+    page = client.get(f"/tasks/{tiny_task.slug}/attempts/{alice.pk}/").content.decode()
+    assert "Change alice's limits on this task" in page and "1 of 20 attempts used" in page
+    assert client.post(url, {"attempts_per_day": 0}).status_code == 400
+    response = client.post(url, {"attempts_per_day": 50, "max_active": 4, "reason": "capstone week"})
+    assert response.status_code == 302
+    quota = quota_for(alice, tiny_task)
+    assert (quota.per_day, quota.max_active) == (50, 4)
+    assert QuotaOverride.objects.get(learner=alice, task=tiny_task).granted_by == charlie
+
+
 # --- tiny tasks are for staff ------------------------------------------------------------------------
 
 
