@@ -110,7 +110,8 @@ def runs_board(user: Any) -> QuerySet[TrainingRun]:
 
 def attempts_of(learner: Any, task: TaskSpec) -> QuerySet[TrainingRun]:
     """One learner's attempts at one task, newest first."""
-    return TrainingRun.objects.filter(learner=learner, task=task).select_related("task").order_by("-created_at", "-pk")
+    runs = TrainingRun.objects.filter(learner=learner, task=task).select_related("task").prefetch_related("filings")
+    return runs.order_by("-created_at", "-pk")
 
 
 @dataclass
