@@ -23,8 +23,18 @@ class ReviewInline(admin.TabularInline[Review, Evidence]):
 
 @admin.register(Evidence)
 class EvidenceAdmin(admin.ModelAdmin[Evidence]):
-    list_display = ["id", "learner", "competency", "claim", "kind", "status", "version", "submitted_at"]
-    list_filter = ["status", "kind", "competency"]
+    list_display = [
+        "id",
+        "learner",
+        "competency",
+        "claim",
+        "kind",
+        "status",
+        "version",
+        "submitted_at",
+        "file_pruned_at",
+    ]
+    list_filter = ["status", "kind", "competency", ("file_pruned_at", admin.EmptyFieldListFilter)]
     search_fields = ["learner__username", "body", "url", "file_name"]
     list_select_related = ["learner", "competency", "claim"]
     inlines = [ReviewInline]

@@ -43,6 +43,8 @@ REVIEWABLE = {Status.SUBMITTED, Status.APPROVED, Status.CHANGES_REQUESTED, Statu
 # Training evidence is withdrawn by cancelling its run (trainer.services.run_cancel).
 WITHDRAWABLE = {Status.DRAFT, Status.SUBMITTED}
 OPEN = {Status.DRAFT, *PENDING}
+# Evidence nobody will review again: its file is deleted after the retention period.
+CLOSED_FOR_GOOD = {Status.WITHDRAWN, Status.REJECTED}
 # The learner already holds evidence for the claim in one of these: no new evidence is asked of them.
 IN_HAND = {*OPEN, Status.APPROVED, Status.CHANGES_REQUESTED}
 
@@ -68,6 +70,11 @@ class Evidence(models.Model):
     file_name = models.CharField(max_length=200, blank=True)
     file_size = models.PositiveBigIntegerField(null=True, blank=True)
     file_sha256 = models.CharField(max_length=64, blank=True)
+    file_pruned_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the file of this withdrawn or rejected evidence was deleted (EVIDENCE_FILE_RETENTION_DAYS); "
+        "its name, size and SHA-256 are kept.",
+    )  # fmt: skip
     # What the learner was asked, as it read when they submitted: later claim edits don't change it.
     claim_text = models.TextField(blank=True)
     claim_version = models.PositiveIntegerField(default=0)

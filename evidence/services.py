@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from evidence import uploads
 from evidence.models import (
+    CLOSED_FOR_GOOD,
     DECISION_STATUS,
     OPEN,
     Evidence,
@@ -379,3 +381,21 @@ def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     return unread.update(read_at=timezone.now())
+
+
+def evidence_files_prune(*, now: datetime | None = None) -> int:
+    """Beat task: delete the files of withdrawn or rejected evidence untouched for the retention period.
+
+    The record stays (name, size, SHA-256, reviews); the evidence page says the file was deleted.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.EVIDENCE_FILE_RETENTION_DAYS)
+    old = Evidence.objects.filter(status__in=CLOSED_FOR_GOOD, updated_at__lt=cutoff, file_pruned_at=None).exclude(
+        file=""
+    )
+    pruned = 0
+    for evidence in old.only("pk", "file"):
+        evidence.file.delete(save=False)
+        # update(), not save(): updated_at must keep saying when the evidence itself last changed.
+        pruned += Evidence.objects.filter(pk=evidence.pk, file_pruned_at=None).update(file="", file_pruned_at=now)
+    return pruned
