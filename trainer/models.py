@@ -39,6 +39,7 @@ class ErrorKind(models.TextChoices):
     TIMEOUT = "timeout", "Out of time"
     NO_MODEL = "no_model", "No model saved"
     BAD_PREDICTIONS = "bad_predictions", "Unusable predictions"
+    BAD_OUTPUT = "bad_output", "Unusable output"
     CRASHED = "crashed", "Crashed"
     # The platform's own failures (trainer/services.py): not the learner's doing.
     PLATFORM_ERROR = "platform_error", "Platform failure"

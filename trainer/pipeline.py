@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from typing import Any
 
 from trainer.datasets.registry import dataset_files
 from trainer.models import HARNESS_KINDS, ErrorKind, TaskSpec
+from trainer.sandbox import outputs
+from trainer.sandbox.outputs import BadOutput
 from trainer.sandbox.runner import Outcome, PlatformError, Result, Runner, get_runner
 from trainer.scoring import ScoreError, decide_all, task_metrics
 
@@ -32,12 +35,21 @@ PREDICT_OUTPUTS = {
     "predictions.npy": 200 * MB, "model.json": 64 * 1024, "result.json": 64 * 1024,
     "summary.txt": 1 * MB, "environment.json": 64 * 1024, "architecture.png": 5 * MB, "extra_metrics.json": 64 * 1024,
 }  # fmt: skip
+# The auxiliary measures the prediction harness adds to the scorer's metrics (out/extra_metrics.json), keyed
+# by the spec entry that makes it measure them (trainer/harness/harness.py: predict): a task declares them
+# through its spec. Any other key is ignored, and none overwrites a metric the scorer computed.
+SANDBOX_METRICS = {"base_model": frozenset({"base_weights_reused"})}
+
+
+def declared_sandbox_metrics(spec: dict[str, Any]) -> frozenset[str]:
+    """The keys of out/extra_metrics.json a task with this spec believes."""
+    return frozenset().union(*(keys for entry, keys in SANDBOX_METRICS.items() if spec.get(entry)))
 
 
 def db_safe(value: Any) -> Any:
-    """Text from a sandbox, made storable: PostgreSQL text and jsonb refuse NUL characters."""
+    """Text from a sandbox, made storable: PostgreSQL and SQLite refuse NUL characters and lone surrogates."""
     if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
+        return outputs.safe_text(value)
     if isinstance(value, dict):
         return {db_safe(str(k)): db_safe(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -65,6 +77,10 @@ class Job:
     on_stage: Callable[[str], None] = lambda stage: None  # "predict", "score": shown on the run page
     timings: dict[str, float] = field(default_factory=dict)
     log_sections: list[str] = field(default_factory=list)
+    # What the prediction sandbox says about the model it scored, checked (trainer.sandbox.outputs).
+    param_count: int | None = None
+    environment: dict[str, Any] = field(default_factory=dict)
+    model_summary: str = ""
 
     @property
     def log_tail(self) -> str:
@@ -99,12 +115,16 @@ def _train(job: Job, files: dict[str, Path]) -> Path:
             spec=job.task.learner_spec(),
             memory_bytes=job.task.memory_mb * MB,
         )
-        outcome = runner.wait(wall_seconds=job.task.wall_seconds, poll=_progress_poller(runner, job))
+        watch = ProgressWatch(runner, job, budget=job.task.max_epochs)
+        outcome = runner.wait(wall_seconds=job.task.wall_seconds, poll=watch)
+        watch.update()  # the lines written since its last look
         outcome.files = runner.collect({**TRAIN_OUTPUTS, "model.keras": _model_cap()}, job.artifacts)
     finally:
         runner.destroy()
     job.timings["train"] = outcome.seconds
     _record(job, outcome, "training")
+    if watch.forged:
+        raise LearnerFailure(ErrorKind.BAD_OUTPUT, watch.forged)
     _raise_for_outcome(outcome, stage="training", wall_seconds=job.task.wall_seconds)
     if "model.keras" not in outcome.files:
         raise LearnerFailure(
@@ -123,14 +143,14 @@ def _predict(job: Job, files: dict[str, Path], model_path: Path) -> Path:
             spec=spec,
             memory_bytes=job.task.memory_mb * MB,
         )
-        outcome = runner.wait(wall_seconds=PREDICT_WALL_SECONDS, poll=_progress_poller(runner, job, rows=False))
+        outcome = runner.wait(wall_seconds=PREDICT_WALL_SECONDS, poll=ProgressWatch(runner, job, budget=None))
         outcome.files = runner.collect(PREDICT_OUTPUTS, job.artifacts / "predict")
     finally:
         runner.destroy()
     job.timings["predict"] = outcome.seconds
     _record(job, outcome, "prediction")
     _raise_for_outcome(outcome, stage="prediction", wall_seconds=PREDICT_WALL_SECONDS)
-    _check_params(job, outcome.files.get("model.json"))
+    _read_description(job, outcome.files)
     if "predictions.npy" not in outcome.files:
         raise LearnerFailure(ErrorKind.BAD_PREDICTIONS, "The model produced no predictions.")
     return outcome.files["predictions.npy"]
@@ -151,10 +171,29 @@ def _score(job: Job, files: dict[str, Path], predictions: Path) -> dict[str, Any
         metrics = task_metrics(task.problem, predictions, truth, task.spec)
     except ScoreError as error:
         raise LearnerFailure(error.kind, error.message) from error
-    # Measured in the prediction sandbox, which runs only the harness and the safely loaded model.
-    extra = _read_result(predictions.parent / "extra_metrics.json")
-    metrics |= {str(k): float(v) for k, v in extra.items() if isinstance(v, int | float)}
+    unscorable = sorted(name for name, value in metrics.items() if not math.isfinite(value))
+    if unscorable:
+        raise LearnerFailure(
+            ErrorKind.BAD_PREDICTIONS, f"The predictions could not be scored: {', '.join(unscorable)} is not a number."
+        )
+    metrics |= _sandbox_metrics(job, predictions.parent / "extra_metrics.json", scorer_keys=set(metrics))
     return {"metrics": metrics, "passed": decide_all(metrics, task.metric, task.threshold, task.criteria)}
+
+
+def _sandbox_metrics(job: Job, path: Path, *, scorer_keys: set[str]) -> dict[str, float]:
+    # Measured in the prediction sandbox, beside the learner's (safely loaded) model: only the measures the
+    # task declares are believed, and never over the scorer's own.
+    try:
+        extra, ignored = outputs.sandbox_metrics(
+            outputs.read_json_object(path, "extra_metrics.json"),
+            declared=declared_sandbox_metrics(job.task.spec),
+            scorer_keys=scorer_keys,
+        )
+    except BadOutput as error:
+        raise LearnerFailure(ErrorKind.BAD_OUTPUT, error.message) from error
+    if ignored:
+        logger.warning("Task %s: ignored sandbox metrics %s", job.task.slug, ", ".join(ignored))
+    return extra
 
 
 def _raise_for_outcome(outcome: Outcome, *, stage: str, wall_seconds: float) -> None:
@@ -184,18 +223,28 @@ def _raise_for_outcome(outcome: Outcome, *, stage: str, wall_seconds: float) -> 
 
 
 def _read_result(path: Path | None) -> dict[str, Any]:
+    # Only read to explain a failure: what cannot be read explains nothing (the run is then "crashed").
     try:
         data = json.loads(path.read_text()) if path else {}
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 
 
-def _check_params(job: Job, model_json: Path | None) -> None:
-    params = _read_result(model_json).get("params")
-    if isinstance(params, int) and params > job.task.max_params:
+def _read_description(job: Job, files: dict[str, Path]) -> None:
+    """The prediction sandbox's account of the model (size, summary, environment), checked; the size budget."""
+    try:
+        job.param_count = outputs.model_params(outputs.read_json_object(files.get("model.json"), "model.json"))
+        job.environment = outputs.environment(
+            outputs.read_json_object(files.get("environment.json"), "environment.json")
+        )
+    except BadOutput as error:
+        raise LearnerFailure(ErrorKind.BAD_OUTPUT, error.message) from error
+    job.model_summary = outputs.summary_text(files.get("summary.txt"))
+    if job.param_count > job.task.max_params:
         raise LearnerFailure(
-            ErrorKind.OVER_BUDGET, f"The model has {params:,} parameters; this task allows {job.task.max_params:,}."
+            ErrorKind.OVER_BUDGET,
+            f"The model has {job.param_count:,} parameters; this task allows {job.task.max_params:,}.",
         )
 
 
@@ -221,22 +270,36 @@ class RunCancelled(Exception):
     """The learner (or an admin) cancelled the run while it was running."""
 
 
-def _progress_poller(runner: Runner, job: Job, rows: bool = True) -> Callable[[], bool]:
-    """Once a second: the epoch lines, read from outside (never following links), and the log tail."""
-    last = {"at": 0.0}
-    prefix = job.log_tail
+class ProgressWatch:
+    """Once a second: the epoch lines, read from outside (never following links), and the log tail.
 
-    def poll() -> bool:
+    The lines feed the live page only; nothing is decided from them, since learner code can write the
+    file as well as the harness. So the live progress never fails the worker: values that cannot be shown
+    are dropped, and lines that cannot be the harness's (an epoch outside 1..budget, more lines than
+    epochs) stop the sandbox at once and end the run as the learner's (BAD_OUTPUT, raised by the stage
+    once the log is kept), never as a database error retried as a platform fault.
+    """
+
+    def __init__(self, runner: Runner, job: Job, *, budget: int | None) -> None:
+        self.runner, self.job, self.budget = runner, job, budget  # budget None: no epoch lines (prediction)
+        self.prefix = job.log_tail
+        self.last = 0.0
+        self.forged: str | None = None
+
+    def __call__(self) -> bool:
         now = time.monotonic()
-        if now - last["at"] < 1.0:
+        if now - self.last < 1.0:
             return False
-        last["at"] = now
-        epochs = [_epoch_row(row) for row in runner.progress(limit=MB)] if rows else None
-        return job.on_progress(epochs or [], prefix + runner.log_text(16384))
+        self.last = now
+        return self.update()
 
-    return poll
-
-
-def _epoch_row(row: dict[str, Any]) -> dict[str, Any]:
-    """An epoch line as written beside learner code: only numbers are kept, under short names."""
-    return dict(db_safe({str(k)[:40]: v for k, v in row.items() if isinstance(v, int | float)}))
+    def update(self) -> bool:
+        """Show the lines and the log; True when the run must stop (cancelled, or the lines were forged)."""
+        rows: list[dict[str, Any]] = []
+        if self.budget is not None and not self.forged:
+            try:
+                rows = list(outputs.progress_rows(self.runner.progress(limit=MB), budget=self.budget))
+            except BadOutput as error:
+                self.forged = error.message
+        cancel = self.job.on_progress(rows, self.prefix + self.runner.log_text(16384))
+        return cancel or self.forged is not None

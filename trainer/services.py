@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import shutil
 import tempfile
@@ -25,7 +24,7 @@ from trainer import selectors
 from trainer.errors import TrainingError
 from trainer.filings import run_file_automatically
 from trainer.models import ErrorKind, TaskSpec, TrainingRun
-from trainer.pipeline import Job, LearnerFailure, RunCancelled, db_safe, run_pipeline
+from trainer.pipeline import Job, LearnerFailure, RunCancelled, run_pipeline
 from trainer.queue import next_run_locked
 from trainer.quotas import quota_enforce
 from trainer.sandbox.config import SandboxUnavailable
@@ -259,14 +258,6 @@ def _release_for_retry(run: TrainingRun, job: Job, error: Exception) -> None:
     TrainingRun.objects.filter(pk=run.pk).update(status=State.QUEUED, stage=TrainingRun.Stage.WAITING)
 
 
-def _artifact_text(job: Job, *names: str) -> str:
-    for name in names:
-        path = job.artifacts / name
-        if path.is_file():
-            return str(db_safe(path.read_text("utf-8", "replace")[:200_000]))
-    return ""
-
-
 def _finished_fields(run: TrainingRun, job: Job | None) -> dict[str, Any]:
     fields: dict[str, Any] = {"finished_at": timezone.now(), "stage": TrainingRun.Stage.DONE}
     if job is None:
@@ -274,24 +265,12 @@ def _finished_fields(run: TrainingRun, job: Job | None) -> dict[str, Any]:
     timings = dict(job.timings)
     if job.peak_memory_mb is not None:
         timings["peak_memory_mb"] = job.peak_memory_mb
-    environment = _artifact_text(job, "predict/environment.json")
-    fields |= {
-        "timings": timings,
-        "model_summary": _artifact_text(job, "predict/summary.txt"),
-        "log_tail": job.log_tail,
-        "artifact_bytes": _artifact_bytes(job.artifacts),
-    }
-    try:
-        loaded = json.loads(environment) if environment else {}
-        fields["environment"] = db_safe(loaded) if isinstance(loaded, dict) else {}
-    except ValueError:
-        fields["environment"] = {}
-    params = _artifact_text(job, "predict/model.json")
-    try:
-        fields["param_count"] = int(json.loads(params)["params"]) if params else None
-    except (ValueError, KeyError, TypeError):
-        fields["param_count"] = None
-    return fields
+    # What the sandbox said about the model was checked by the pipeline (trainer.sandbox.outputs): only
+    # those values are stored, never the files it wrote.
+    return fields | {
+        "timings": timings, "model_summary": job.model_summary, "environment": job.environment,
+        "param_count": job.param_count, "log_tail": job.log_tail, "artifact_bytes": _artifact_bytes(job.artifacts),
+    }  # fmt: skip
 
 
 @transaction.atomic

@@ -39,6 +39,7 @@ from tests.trainer.conftest import FINISHED, REFERENCE, Worker, submit, wait_for
 from tracker.models import User
 from trainer.datasets.registry import dataset_files
 from trainer.models import TaskSpec, TrainingRun
+from trainer.sandbox.cgroups import CGROUP_ROOT, Cgroup
 from trainer.sandbox.config import sandbox_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -646,3 +647,120 @@ def test_notebook_shell_and_magic_lines_are_dropped(worker: Worker, tiny_task: T
     assert "!curl http://example.com" in run.notices[0] and "%pip install x" in run.notices[1], run.notices
     assert all("dropped" in notice for notice in run.notices), run.notices
     assert worker.process.poll() is None and sorted(worker.child_pids()) == sorted(children)
+
+
+# --- 19-21: what is read back, the CPU -------------------------------------------------------------------
+
+# Learner code writing the platform's own files in out/ (tests/trainer/hostile/forged_outputs.py): how each
+# run must end. Values no column or page can hold are the learner's doing, never a platform fault.
+FORGED = {
+    "epoch-huge": ("failed", "bad_output"),
+    "epoch-nan": ("failed", "bad_output"),
+    "huge-strings": ("failed", "bad_output"),
+    "deep": ("succeeded", ""),  # a progress line no parser can read is skipped, like one being written
+    "result-deep": ("failed", "crashed"),  # a result file no parser can read explains nothing
+    "result-surrogate": ("failed", "learner_error"),  # its message, made storable
+}
+
+
+def assert_not_retried(worker: Worker, run: TrainingRun) -> None:
+    """Ended at its first attempt, as the learner's: no platform fault, no internal message shown to them."""
+    assert run.attempt == 1, (run.attempt, run.error_kind, run.error_message)
+    assert f"Run {run.pk}: " not in worker.log(), worker.log()[-3000:]
+    internal = ("traceback", "overflow", "out of range", "sqlite", "psycopg", "surrogates", "platform failed")
+    assert not [word for word in internal if word in run.error_message.lower()], run.error_message
+    json.dumps([run.history, run.metrics, run.environment], allow_nan=False).encode()  # storable anywhere
+
+
+def test_values_no_column_can_hold_end_the_run_as_the_learners(worker: Worker, tiny_task: TaskSpec) -> None:
+    children = worker.child_pids()
+    for variant, (status, kind) in FORGED.items():
+        marker = new_marker()
+        run, _ = watch(submit(learner(), tiny_task, hostile("forged_outputs", marker, VARIANT=variant)), marker)
+
+        assert f"forged {variant}" in run.log_tail, (variant, run.log_tail[-2000:])
+        assert (run.status, run.error_kind) == (status, kind), (variant, run.error_message, run.log_tail[-2000:])
+        assert_not_retried(worker, run)
+        if kind == "bad_output":
+            assert "out/progress.jsonl" in run.error_message and "epoch" in run.error_message, run.error_message
+        if variant == "deep":  # every epoch the harness wrote, the last one included, and nothing else
+            assert [row["epoch"] for row in run.history] == [1, 2] and run.epoch == 2, run.history
+        if variant == "result-surrogate":
+            assert run.error_message == "bad \ufffd\ufffd\ufffd text \ufffd", run.error_message
+        assert_no_marked_processes(marker)
+    assert_reference_trains(worker, tiny_task, children)
+
+
+def test_a_forged_extra_metrics_file_does_not_change_the_score(worker: Worker, tiny_task: TaskSpec) -> None:
+    children, marker = worker.child_pids(), new_marker()
+    run, _ = watch(submit(learner(), tiny_task, hostile("forged_outputs", marker, VARIANT="metrics")), marker)
+
+    assert run.status == "succeeded", (run.error_kind, run.error_message, run.log_tail[-3000:])
+    assert_not_retried(worker, run)
+    # The metrics are the scorer's, from the prediction sandbox's predictions of the untrained model.
+    predictions = np.load(artifact_files(run)["predict/predictions.npy"], allow_pickle=False)
+    with np.load(dataset_files(tiny_task.dataset)["test_labels"], allow_pickle=False) as data:
+        accuracy = round(float(np.mean(predictions.argmax(axis=1) == data["y"])), 4)
+    assert run.metrics["accuracy"] == accuracy < 1.0 and run.metrics["macro_f1"] < 1.0, (run.metrics, accuracy)
+    assert "base_weights_reused" not in run.metrics and run.passed is (accuracy >= tiny_task.threshold)
+    assert_no_marked_processes(marker)
+    assert_reference_trains(worker, tiny_task, children)
+
+
+def marked_sandbox_cgroups(marker: str) -> list[Cgroup]:
+    """The cgroups of the sandboxes where a marked process runs, as the host sees them."""
+    version = sandbox_config().cgroup_version
+    base = CGROUP_ROOT / ("cpu" if version == 1 else "") / "skillproof"
+    groups = [Cgroup(folder.name, version) for folder in (base.iterdir() if base.is_dir() else [])]
+    return [group for group in groups if any(marker in process_name(pid) for pid in group.pids())]
+
+
+def process_name(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def cpu_seconds(pids: set[int]) -> dict[int, float]:
+    """User and system CPU time of each process still alive, from /proc/<pid>/stat (fields 14 and 15)."""
+    found = {}
+    for pid in pids:
+        try:
+            fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def test_a_cpu_hog_gets_only_its_quota(worker: Worker, tiny_task: TaskSpec) -> None:
+    children, marker = worker.child_pids(), new_marker()
+    cpus, hogs = float(settings.TRAINER_CPUS), 2 * (os.cpu_count() or 1)
+    run = submit(learner(), tiny_task, hostile("cpu_hog", marker))
+    deadline = time.monotonic() + 120
+    while not ((groups := marked_sandbox_cgroups(marker)) and len(marked_processes(marker)) > hogs):
+        assert time.monotonic() < deadline, f"the hog never started: {run.log_tail[-2000:]}"
+        time.sleep(0.2)
+    (group,) = groups
+    # The kernel holds the quota, and swap counts in the memory limit.
+    assert group.cpu_quota() == pytest.approx(cpus), group.cpu_quota()
+    swap = group.memory_folder / ("memory.memsw.limit_in_bytes" if group.version == 1 else "memory.swap.max")
+    if swap.exists():
+        expected = str(tiny_task.memory_mb * 1024 * 1024) if group.version == 1 else "0"
+        assert swap.read_text().strip() == expected
+    # Measured from the host over 3 seconds: the hogs together get at most the quota.
+    pids = {pid for pid in group.pids() if marker in process_name(pid)}
+    before, started = cpu_seconds(pids), time.monotonic()
+    time.sleep(3)
+    after, wall = cpu_seconds(pids), time.monotonic() - started
+    used = sum(after[pid] - before[pid] for pid in after.keys() & before.keys())
+    assert used / wall <= cpus * 1.1 + 0.15, (used, wall, cpus)
+    stat = dict(line.split() for line in (group.cpu_folder / "cpu.stat").read_text().splitlines())
+    assert int(stat["nr_throttled"]) > 0, stat
+
+    run, _ = watch(run, marker)
+    report = assert_learner_report(run)
+    assert report["children"] == hogs and report["cpu"] / report["wall"] <= cpus * 1.1 + 0.15, report
+    assert_no_marked_processes(marker)
+    assert_reference_trains(worker, tiny_task, children)

@@ -291,6 +291,9 @@ TRAINER_SANDBOX_USER = os.environ.get("TRAINER_SANDBOX_USER", "skillproof-sandbo
 TRAINER_POOL_SIZE = envint("TRAINER_POOL_SIZE", 2)
 TRAINER_WARM_MEMORY_MB = envint("TRAINER_WARM_MEMORY_MB", 2048)
 TRAINER_PIDS_MAX = envint("TRAINER_PIDS_MAX", 256)
+# CPU cores one sandbox may use (a cgroup quota; fractions allowed): by default all but one, which is left
+# to the web server and the database on a shared host.
+TRAINER_CPUS = float(os.environ.get("TRAINER_CPUS") or max(1, (os.cpu_count() or 1) - 1))
 TRAINER_FSIZE_MB = envint("TRAINER_FSIZE_MB", 512)
 TRAINER_JOB_DISK_MB = envint("TRAINER_JOB_DISK_MB", 1024)
 TRAINER_NOFILE = envint("TRAINER_NOFILE", 1024)

@@ -242,7 +242,7 @@ class SandboxRunner:
         for line in data.decode("utf-8", "replace").splitlines()[:MAX_PROGRESS_ROWS]:
             try:
                 row = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):  # a line being written, or nesting deep enough to exhaust the parser
                 continue
             if isinstance(row, dict):
                 rows.append(row)

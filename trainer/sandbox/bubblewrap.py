@@ -4,9 +4,10 @@ Layers, because no single one is enough: an unprivileged uid (setpriv; never roo
 since root still reads root's 0600 files), a private mount view with only the interpreter, the
 packages, the harness and the job folder (bubblewrap), no network and private PID/IPC/UTS
 namespaces (--unshare-all), a new session, --die-with-parent, a cleared environment, cgroup memory
-and pids limits, RLIMIT_FSIZE/NOFILE/CORE (not RLIMIT_AS: TensorFlow reserves huge virtual memory),
-a wall-clock limit that kills the whole tree, a capped log, and nothing copied out but regular
-files of capped size (the last three in `trainer.sandbox.base`).
+(swap included), pids and CPU limits, RLIMIT_FSIZE/NOFILE/CORE (not RLIMIT_AS: TensorFlow reserves
+huge virtual memory), a wall-clock limit that kills the whole tree, a capped log, and nothing copied
+out but regular files of capped size, checked before use (the last four in `trainer.sandbox.base`
+and `trainer.sandbox.outputs`).
 """
 
 from __future__ import annotations
@@ -82,7 +83,9 @@ class BubblewrapRunner(SandboxRunner):
         os.chown(path, self.uid, self.gid)
 
     def _confine(self) -> None:
-        self.cgroup.create(memory_bytes=self.config.warm_memory_bytes, pids_max=self.config.pids_max)
+        self.cgroup.create(
+            memory_bytes=self.config.warm_memory_bytes, pids_max=self.config.pids_max, cpus=self.config.cpus
+        )
 
     def _limit_memory(self, memory_bytes: int) -> None:
         self.cgroup.set_memory(memory_bytes)

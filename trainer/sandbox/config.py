@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import pwd
 import shutil
@@ -52,6 +53,7 @@ class SandboxConfig:
     cgroup_version: int
     warm_memory_bytes: int
     pids_max: int
+    cpus: float  # the cgroup's CPU quota, in cores
     fsize_bytes: int
     job_disk_bytes: int
     nofile: int
@@ -117,6 +119,9 @@ def sandbox_config() -> SandboxConfig:
     if not (runtime / "venv" / "bin" / "python").exists() or not (runtime / "harness" / "harness.py").exists():
         raise SandboxUnavailable(f"The sandbox runtime is not installed in {runtime}; run `manage.py sandbox_setup`.")
     harness_install(runtime)
+    cpus = float(settings.TRAINER_CPUS)
+    if not math.isfinite(cpus) or cpus <= 0:
+        raise SandboxUnavailable(f"TRAINER_CPUS must be a positive number of cores, not {settings.TRAINER_CPUS!r}.")
     return SandboxConfig(
         isolated=isolated,
         runtime_dir=runtime,
@@ -126,11 +131,13 @@ def sandbox_config() -> SandboxConfig:
         cgroup_version=version,
         warm_memory_bytes=settings.TRAINER_WARM_MEMORY_MB * 1024 * 1024,
         pids_max=settings.TRAINER_PIDS_MAX,
+        cpus=cpus,
         fsize_bytes=settings.TRAINER_FSIZE_MB * 1024 * 1024,
         job_disk_bytes=settings.TRAINER_JOB_DISK_MB * 1024 * 1024,
         nofile=settings.TRAINER_NOFILE,
         log_tail_bytes=settings.TRAINER_LOG_TAIL_BYTES,
-        threads=max(1, os.cpu_count() or 1),
+        # As many threads as the quota has cores: more would only queue for the same CPU time.
+        threads=max(1, min(os.cpu_count() or 1, math.ceil(cpus))),
     )
 
 
