@@ -179,7 +179,9 @@ def my_standing(request: Request) -> Response:
     """The caller's standing per published competency, derived from their evidence."""
     competencies = list(Competency.objects.filter(status=Competency.Status.PUBLISHED).order_by("title"))
     if request.query_params.get("competency"):
-        competencies = [get_object_or_404(Competency, slug=request.query_params["competency"])]
+        # A draft answers as an unknown slug would: its title is not the caller's to learn.
+        visible = Competency.objects.exclude(status=Competency.Status.DRAFT)
+        competencies = [get_object_or_404(visible, slug=request.query_params["competency"])]
     standings = standing_by_competency(user=request.user, competencies=competencies)
     rows = []
     for competency in competencies:

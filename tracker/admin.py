@@ -17,7 +17,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from tracker import services
 from tracker.exporters import EXPORTERS
 from tracker.forms import ImportForm
-from tracker.models import Claim, Competency, Resource, User
+from tracker.models import ApiToken, Claim, Competency, RateLimitHit, Resource, User
 
 
 class ClaimInline(admin.TabularInline[Claim, Competency]):
@@ -125,3 +125,32 @@ class SkillproofUserAdmin(UserAdmin):
     @admin.display(description="Roles")
     def roles(self, user: User) -> str:
         return ", ".join(sorted(g.name for g in user.groups.all()))
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
+    """Tokens are made by their owners (the API tokens page); here they are seen and revoked (deleted)."""
+
+    list_display = ["name", "user", "hint", "created_at", "expires_at", "last_used_at", "state"]
+    list_filter = ["expires_at"]
+    search_fields = ["name", "user__username"]
+    readonly_fields = ["user", "name", "hint", "created_at", "expires_at", "last_used_at", "state"]
+    exclude = ["digest", "password_fingerprint"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiToken]:
+        return super().get_queryset(request).select_related("user")
+
+
+@admin.register(RateLimitHit)
+class RateLimitHitAdmin(admin.ModelAdmin[RateLimitHit]):
+    """Sign-up and password-reset requests counted in the last hour; deleting them lifts the limit."""
+
+    list_display = ["scope", "created_at"]
+    list_filter = ["scope"]
+    readonly_fields = ["scope", "key", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

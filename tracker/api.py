@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tracker import selectors
+from tracker import selectors, throttling, tokens
 from tracker.errors import DomainError
 from tracker.models import Competency
 from tracker.serializers import CompetencyListSerializer, CompetencySerializer
@@ -47,14 +48,40 @@ class CompetencyDetail(generics.RetrieveUpdateDestroyAPIView[Competency]):
         return selectors.competency_detail_queryset()
 
 
+class TokenRequestSerializer(serializers.Serializer[Any]):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
 @extend_schema(
-    request=inline_serializer(
-        "TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}
+    request=TokenRequestSerializer,
+    responses=inline_serializer(
+        "TokenResponse",
+        {"token": serializers.CharField(), "name": serializers.CharField(), "expires_at": serializers.DateTimeField()},
     ),
-    responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
 )
-class ObtainTokenView(ObtainAuthToken):
-    """POST username and password; returns a token for `Authorization: Token <token>`."""
+class ObtainTokenView(APIView):
+    """POST username and password: a new named token for `Authorization: Token <token>`, shown this once.
+
+    Failures count towards the login lockout (django-axes): when it holds, the answer is 429 with Retry-After,
+    even for the right password.
+    """
+
+    permission_classes = [permissions.AllowAny]
+
+    def post(self, request: Request) -> Response | Any:
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        # The DRF request, so that axes reads the username from JSON bodies too and flags this request.
+        user = authenticate(request, username=data["username"], password=data["password"])  # type: ignore[arg-type]
+        if getattr(request, "axes_locked_out", False):
+            return throttling.lockout_response(request)
+        if user is None:
+            raise serializers.ValidationError({"non_field_errors": ["Unable to log in with provided credentials."]})
+        token, secret = tokens.api_token_create(user=user, name=data.get("name", ""))  # type: ignore[arg-type]
+        return Response({"token": secret, "name": token.name, "expires_at": token.expires_at})
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

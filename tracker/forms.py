@@ -12,10 +12,14 @@ class SignupForm(UserCreationForm[User]):
         fields = ("username", "email", "first_name", "last_name")
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this e-mail address already exists.")
-        return email
+        # A taken address is no error here: the sign-up answers the same and mails the address's owner instead.
+        return self.cleaned_data["email"].strip().lower()
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, required=False, help_text="What it is for, e.g. “Colab”. Left empty, it is named by date."
+    )
 
 
 class ImportForm(forms.Form):

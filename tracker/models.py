@@ -1,13 +1,16 @@
-"""Accounts and the competency catalogue: Competency, Claim, Resource."""
+"""Accounts (User, ApiToken, RateLimitHit) and the competency catalogue: Competency, Claim, Resource."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
@@ -49,6 +52,75 @@ class User(AbstractUser):
 
     def mentors(self, competency: Competency) -> bool:
         return competency.mentors.filter(pk=self.pk).exists()
+
+    def password_fingerprint(self) -> str:
+        """Changes whenever the password does (a new hash has a new salt): API tokens made before a change die."""
+        return hashlib.sha256(self.password.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A named API token for `Authorization: Token <secret>`.
+
+    Only the SHA-256 of the secret is kept (the secret is shown once, when it is made). A token is live until it
+    expires, it is revoked, or its user's password changes (by any route: page, reset, admin, command).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(max_length=12, editable=False, help_text="The secret's first characters.")
+    password_fingerprint = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def digest_of(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def outlived_password(self) -> bool:
+        return not constant_time_compare(self.password_fingerprint, self.user.password_fingerprint())
+
+    @property
+    def is_live(self) -> bool:
+        return self.user.is_active and not self.is_expired and not self.outlived_password
+
+    @property
+    def state(self) -> str:
+        if self.outlived_password:
+            return "ended by a password change"
+        return "expired" if self.is_expired else "active"
+
+
+class RateLimitHit(models.Model):
+    """One sign-up or password-reset request, counted against its client address and its e-mail address.
+
+    Counted in the database so that every web process shares one count (see `tracker.throttling`); the key is a
+    SHA-256, so the table keeps no address in clear. Deleting rows lifts a limit.
+    """
+
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key", "created_at"])]
+        verbose_name = "rate-limited request"
+
+    def __str__(self) -> str:
+        return f"{self.scope} at {self.created_at:%Y-%m-%d %H:%M}"
 
 
 def evidence_kind_choices() -> list[tuple[str, str]]:

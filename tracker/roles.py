@@ -21,7 +21,8 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("evidence", "view_review"),
     ],
 }
-ADMIN_APPS = ("tracker", "evidence", "trainer", "authtoken")
+# axes: its access attempts, whose deletion lifts a login lockout.
+ADMIN_APPS = ("tracker", "evidence", "trainer", "axes")
 
 
 def roles_ensure(**_: object) -> None:

@@ -13,7 +13,6 @@ from django.utils.text import slugify
 from tracker.formats.base import ClaimData, FormatError, FrameworkData, ResourceData
 from tracker.formats.moodle import parse_moodle_csv
 from tracker.formats.seed_markdown import parse_seed_markdown
-from tracker.forms import SignupForm
 from tracker.models import Claim, Competency, Resource, User
 
 
@@ -165,16 +164,6 @@ def mentor_assign(*, mentor: User, competencies: Iterable[Competency]) -> None:
     role_grant(user=mentor, role="mentor")
     for competency in competencies:
         competency.mentors.add(mentor)
-
-
-@transaction.atomic
-def learner_signup(*, form: SignupForm) -> User:
-    """Create an account from a valid signup form; every new account is a learner."""
-    from tracker.roles import role_grant
-
-    user = form.save()
-    role_grant(user=user, role="learner")
-    return user
 
 
 def competency_import_upload(*, upload: Any) -> list[Competency]:

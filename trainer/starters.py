@@ -55,6 +55,8 @@ TRY_OUT = string.Template(
 
     from submission import *  # noqa: F403 - build_model, and train if you defined it
 
+    TOKEN = skillproof_token()
+
     def fetch(name):
         url = "$data_url" + name + "/"
         response = requests.get(url, headers={"Authorization": f"Token {TOKEN}"})
@@ -88,6 +90,30 @@ TRY_OUT = string.Template(
     else:
         model.fit(split["x_train"], split["y_train"], validation_data=(split["x_val"], split["y_val"]), epochs=1)"""
 )
+# The token is never written into the notebook (notebooks get shared, uploaded and committed): Colab keeps it
+# among its secrets, elsewhere it comes from the environment or is typed in. A function, called only under the
+# `__main__` guards, so that the server, which imports the notebook's code, never asks for it.
+AUTH_HELPER = '''
+def skillproof_token():
+    """Your Skillproof API token (make one on the site's API tokens page).
+
+    In Colab: the secret SKILLPROOF_TOKEN (key icon in the left bar; allow this notebook to read it).
+    Elsewhere: the environment variable SKILLPROOF_TOKEN, or typed in when asked.
+    """
+    import os
+
+    try:
+        from google.colab import userdata
+
+        return userdata.get("SKILLPROOF_TOKEN")
+    except Exception:  # not in Colab, or the secret is missing or not shared with this notebook
+        pass
+    if os.environ.get("SKILLPROOF_TOKEN"):
+        return os.environ["SKILLPROOF_TOKEN"]
+    import getpass
+
+    return getpass.getpass("Skillproof API token: ")
+'''
 FETCH_BASE = """
     os.makedirs("data", exist_ok=True)
     with open(SPEC["base_model"], "wb") as handle:
@@ -110,8 +136,7 @@ def starter_notebook(task: TaskSpec, *, site_url: str) -> str:
         nbformat.v4.new_code_cell(
             "import keras\nprint('Keras', keras.__version__, 'backend', keras.backend.backend())\n\n"
             f'SITE = "{site_url}"\n'
-            f'TOKEN = ""  # yours, from POST {site_url}/api/auth/token/ (username and password)\n\n'
-            f"SPEC = {spec}"
+            f"SPEC = {spec}\n\n\n" + AUTH_HELPER.strip()
         ),
         nbformat.v4.new_markdown_cell(
             "## Your model\nThe server calls `build_model(spec)` (and `train(model, data, spec)` if you define it). "
@@ -126,11 +151,15 @@ def starter_notebook(task: TaskSpec, *, site_url: str) -> str:
         nbformat.v4.new_markdown_cell(
             "## Submit to Skillproof\nSends `submission.py` as an attempt and prints the link to watch it live: the "
             "server trains it in a sandbox and scores it on labels you never see. Submit as often as your quota "
-            "allows; with `file_if_passes` a passing attempt goes to your mentor as evidence by itself."
+            "allows; with `file_if_passes` a passing attempt goes to your mentor as evidence by itself.\n\n"
+            "It needs an API token (the site's *API tokens* page), never pasted into this notebook: in Colab add it "
+            "as the secret `SKILLPROOF_TOKEN` (key icon on the left); elsewhere set the environment variable "
+            "`SKILLPROOF_TOKEN`, or type it in when asked."
         ),
         nbformat.v4.new_code_cell(
             'if __name__ == "__main__":\n'
             "    import requests\n"
+            "    TOKEN = skillproof_token()\n"
             "    with open('submission.py', 'rb') as handle:\n"
             "        response = requests.post(\n"
             f'            f"{{SITE}}/api/tasks/{task.slug}/runs/",\n'

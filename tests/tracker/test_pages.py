@@ -53,7 +53,7 @@ def test_unknown_url_shows_styled_404(client: Client) -> None:
     assert b"css/app.css" in response.content
 
 
-def test_signup_creates_a_learner_and_logs_in(client: Client) -> None:
+def test_signup_creates_a_learner_who_logs_in_after_the_mailed_link(client: Client, mailoutbox: list) -> None:
     response = client.post(
         "/accounts/signup/",
         {
@@ -63,9 +63,12 @@ def test_signup_creates_a_learner_and_logs_in(client: Client) -> None:
             "password2": "a-long-passphrase-9",
         },
     )
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"] == "/accounts/signup/done/"
     erin = User.objects.get(username="erin")
-    assert erin.is_learner and not erin.is_mentor and not erin.is_staff
+    assert erin.is_learner and not erin.is_mentor and not erin.is_staff and not erin.is_active
+    link = next(line for line in mailoutbox[0].body.splitlines() if "/accounts/activate/" in line)
+    client.get(link.strip())
+    assert client.post("/accounts/login/", {"username": "erin", "password": "a-long-passphrase-9"}).status_code == 302
     assert client.get("/competencies/").context["user"] == erin
 
 

@@ -60,13 +60,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
     "django_filters",
     "django_htmx",
     "simple_history",
+    "axes",
     "tracker",
     "evidence",
     "trainer",
@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a login refused for too many failures into the lockout page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.project.urls"
@@ -127,6 +129,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "tracker.User"
+# Axes first: it refuses a locked-out login before any password is checked (it logs nobody in itself).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -214,10 +218,31 @@ CONTENT_SECURITY_POLICY = {
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
+# Accounts and abuse (tracker/throttling.py, tracker/tokens.py). API tokens expire after API_TOKEN_DAYS.
+API_TOKEN_DAYS = envint("API_TOKEN_DAYS", 30)
+# Proxies in front that append the client's address to X-Forwarded-For (0: trust REMOTE_ADDR only).
+PROXY_COUNT = envint("PROXY_COUNT", 0)
+# LOGIN_FAILURE_LIMIT wrong passwords for one account, or from one address, lock it out for
+# LOGIN_LOCKOUT_MINUTES, doubled for every further LOGIN_FAILURE_LIMIT failures within a day (django-axes).
+LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 10)
+LOGIN_LOCKOUT_MINUTES = envint("LOGIN_LOCKOUT_MINUTES", 5)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = "tracker.throttling.login_cool_off"
+# Each attempt record lives as long as the lockout it caused, not as long as the shortest one.
+AXES_USE_ATTEMPT_EXPIRATION = True
+# The failure log outlives the lockouts: it is what makes the next lockout longer.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_CLIENT_IP_CALLABLE = "tracker.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "tracker.throttling.lockout_response"
+AXES_VERBOSE = False
+# Successful logins are not logged (that table would only grow); failures are, for the lockouts above.
+AXES_DISABLE_ACCESS_LOG = True
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous call then gets 401 with WWW-Authenticate, not a bare 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "tracker.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
