@@ -335,9 +335,12 @@ TRAINER_ATTEMPTS_PER_DAY = envint("TRAINER_ATTEMPTS_PER_DAY", 20)
 TRAINER_MAX_ACTIVE = envint("TRAINER_MAX_ACTIVE", 2)
 TRAINER_ATTEMPT_RETENTION_DAYS = envint("TRAINER_ATTEMPT_RETENTION_DAYS", 30)
 TRAINER_STORAGE_MB = envint("TRAINER_STORAGE_MB", 500)
+# The files of withdrawn or rejected evidence are deleted this long after its last change.
+EVIDENCE_FILE_RETENTION_DAYS = envint("EVIDENCE_FILE_RETENTION_DAYS", 180)
 CELERY_BEAT_SCHEDULE = {
     "reap-training-runs": {"task": "trainer.tasks.reap_runs", "schedule": float(TRAINER_REAP_INTERVAL_SECONDS)},
     "prune-attempts": {"task": "trainer.tasks.prune_attempts", "schedule": 3600.0},
+    "prune-evidence-files": {"task": "evidence.tasks.prune_evidence_files", "schedule": 3600.0},
 }
 
 LOGGING = {
