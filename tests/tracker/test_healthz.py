@@ -20,6 +20,7 @@ def test_healthz_reports_database_and_broker(client: Client) -> None:
 def test_healthz_reports_an_unreachable_broker(client: Client, settings: Any) -> None:
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    settings.CELERY_BROKER_TRANSPORT = None  # as settings.py derives it for a redis:// URL
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["broker"] == {"ok": False, "transport": "redis", "error": "OperationalError"}
