@@ -17,22 +17,31 @@ from typing import Any
 
 import nbformat
 from django.utils.html import format_html
-from jsonschema.exceptions import ValidationError, best_match
-from nbformat.validator import get_validator
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
+from evidence.notebook_schema import schema_problem
 from tracker.markdown import render_markdown
 
 MB = 1024 * 1024
 MAX_NOTEBOOK_BYTES = 10 * MB
-MAX_CELLS = 2_000
+MAX_CELLS = 1_000
+# Lists and objects, counted as brackets in the raw file (those inside strings too, so it errs on the safe side).
+# Each costs a microsecond or more to parse and convert: 3.5 million empty objects (7 MB) took 6 s to accept.
+MAX_JSON_CONTAINERS = 200_000
+# Counted before the schema is checked: validation time grows with the number of outputs, not their bytes
+# (the file size limit bounds those). Generous for real notebooks, which Jupyter keeps to a few per cell.
+MAX_OUTPUTS_PER_CELL = 200
+MAX_OUTPUTS = 5_000
 MAX_OUTPUT_CHARS = 20_000  # per output: a runaway print loop should not drown the page
 MAX_OUTPUTS_TOTAL_CHARS = 2 * MB  # all rendered outputs together, counted in characters of HTML
-MAX_ERROR_DETAIL_CHARS = 200  # a schema error quotes the offending value, which may be huge
+# Cell sources highlighted or rendered as Markdown, together: both are slow (Markdown dense with markup renders at
+# about 100 kB a second), and 10 MB of source took close to a minute to show. Sources past it are shown as plain text.
+MAX_FORMATTED_CHARS = 100_000
 
 TRUNCATED_NOTE = '<p class="nb-note nb-truncated">[output truncated]</p>'
+UNFORMATTED_NOTE = '<p class="nb-note">[too long to format: shown as plain text]</p>'
 _IMAGE_OMITTED = '<p class="nb-note">[image omitted]</p>'
 _MARKUP_NOT_SHOWN = '<p class="nb-note">[HTML output not shown]</p>'
 
@@ -73,6 +82,12 @@ def notebook_parse(data: bytes) -> nbformat.NotebookNode:
             f"This notebook is {_megabytes(len(data))} MB; the limit is {MAX_NOTEBOOK_BYTES // MB} MB. "
             "Clear its cell outputs in Jupyter and upload it again."
         )
+    containers = data.count(b"{") + data.count(b"[")
+    if containers > MAX_JSON_CONTAINERS:
+        raise NotebookError(
+            f"This notebook is too intricate to check: it has over {MAX_JSON_CONTAINERS:,} brackets. "
+            "Clear its cell outputs in Jupyter and upload it again."
+        )
     text = _decode(data)
     try:
         # Deeply nested JSON makes json and nbformat recurse until Python gives up; refuse it cleanly.
@@ -97,20 +112,55 @@ def _parse_text(text: str) -> nbformat.NotebookNode:
     if not isinstance(raw, dict):
         raise NotebookError("This file is not a Jupyter notebook: it is JSON, but not a notebook object.")
     major, minor = _version(raw)
+    _check_limits(_all_cells(raw))
     if major < 4:
         raw = _upgrade(raw, major, minor)
         minor = int(raw["nbformat_minor"])
     cells = raw.get("cells")
     if not isinstance(cells, list):
         raise NotebookError('This file is not a Jupyter notebook: it has no "cells" list.')
-    if len(cells) > MAX_CELLS:
-        raise NotebookError(f"This notebook has {len(cells):,} cells; the limit is {MAX_CELLS:,}.")
+    _check_limits(cells)
     if minor >= 5:
         _repair_cell_ids(cells)
     _validate(raw, 4, minor)
     # to_notebook joins multi-line lists into strings and drops transient fields, as nbformat.reads does.
     node: nbformat.NotebookNode = nbformat.v4.to_notebook_json(raw)
     return node
+
+
+def _all_cells(raw: Mapping[str, Any]) -> list[Any]:
+    """The cells of a notebook of any version: format 4 (and 1) lists them, 2 and 3 group them in worksheets."""
+    cells = raw.get("cells")
+    if isinstance(cells, list):
+        return cells
+    worksheets = raw.get("worksheets")
+    if not isinstance(worksheets, list):
+        return []
+    return [cell for sheet in worksheets if isinstance(sheet, dict) for cell in _list(sheet.get("cells"))]
+
+
+def _check_limits(cells: list[Any]) -> None:
+    """Refuse notebooks whose size in cells and outputs would make checking them slow, before checking them."""
+    if len(cells) > MAX_CELLS:
+        raise NotebookError(f"This notebook has {len(cells):,} cells; the limit is {MAX_CELLS:,}.")
+    total = 0
+    for number, cell in enumerate(cells, start=1):
+        count = len(_list(cell.get("outputs"))) if isinstance(cell, dict) else 0
+        if count > MAX_OUTPUTS_PER_CELL:
+            raise NotebookError(
+                f"Cell {number} has {count:,} outputs; the limit is {MAX_OUTPUTS_PER_CELL:,} per cell. "
+                "Clear its outputs in Jupyter and upload the notebook again."
+            )
+        total += count
+    if total > MAX_OUTPUTS:
+        raise NotebookError(
+            f"This notebook has {total:,} outputs; the limit is {MAX_OUTPUTS:,}. "
+            "Clear its cell outputs in Jupyter and upload it again."
+        )
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _version(raw: Mapping[str, Any]) -> tuple[int, int]:
@@ -171,90 +221,13 @@ def _repair_cell_ids(cells: list[Any]) -> None:
 
 
 def _validate(raw: dict[str, Any], major: int, minor: int) -> None:
-    """Check the notebook against its nbformat schema and report the first problem in one sentence.
-
-    Uses nbformat's schema and validator directly: nbformat.validate would also "normalise" first (see
-    `_repair_cell_ids`) and dresses errors with a helper that raises TypeError on hostile cell types.
-    """
-    if _passes_fast_check(raw, major, minor):
-        return
-    validator = get_validator(major, minor, name="jsonschema")
-    if validator is None:
-        raise NotebookError(f"This notebook uses format version {major}.{minor}, which is not supported.")
-    error = _first_schema_error(validator.iter_errors(raw))
-    if error is not None:
-        raise NotebookError(f"This file is not a valid Jupyter notebook: {_describe(error)}")
-
-
-def _passes_fast_check(raw: dict[str, Any], major: int, minor: int) -> bool:
-    """Whether fastjsonschema accepts the notebook.
-
-    It is about 40 times faster than jsonschema (a few hundredths of a second for a full-size notebook
-    instead of seconds) but explains failures badly, so it only ever accepts; jsonschema explains.
-    """
+    """Check the notebook against its nbformat schema (in bounded time) and report the first problem."""
     try:
-        validator = get_validator(major, minor, name="fastjsonschema")
-        return validator is not None and not list(validator.iter_errors(raw))
-    # Not installed, or a crash on odd input: either way the slow validator decides.
-    except Exception:  # noqa: BLE001
-        return False
-
-
-def _first_schema_error(errors: Iterable[ValidationError]) -> ValidationError | None:
-    """The most specific schema error: descend into oneOf failures towards the branch the item meant."""
-    error = best_match(errors)
-    while error is not None and error.context:
-        relevant = _meant_branch_errors(error.context)
-        if not relevant:
-            break
-        error = best_match(relevant)
-    return error
-
-
-def _meant_branch_errors(context: list[ValidationError]) -> list[ValidationError]:
-    """Errors of the oneOf branches whose type tag matched.
-
-    A cell or output is checked against every cell/output type; a branch whose "cell_type"/"output_type"
-    did not match says nothing useful about what is wrong ("'text' was unexpected" for a stream output
-    checked as display_data), so such branches are dropped whole.
-    """
-    mismatched = {_branch(sub) for sub in context if _is_type_tag_mismatch(sub)}
-    return [sub for sub in context if _branch(sub) not in mismatched]
-
-
-def _branch(error: ValidationError) -> object:
-    """Which alternative of the enclosing oneOf an error belongs to (its index in the schema list)."""
-    return error.relative_schema_path[0] if error.relative_schema_path else None
-
-
-def _is_type_tag_mismatch(error: ValidationError) -> bool:
-    path = list(error.relative_path)
-    return bool(path) and path[-1] in ("cell_type", "output_type") and error.validator in ("enum", "const")
-
-
-def _describe(error: ValidationError) -> str:
-    location = _location(list(error.absolute_path))
-    # A oneOf failure's own message is a repr of the whole cell; say what it means instead.
-    vague = error.validator in ("oneOf", "anyOf")
-    detail = "it is not a recognised kind of cell or output" if vague else error.message
-    sentence = f"{location}: {detail}" if location else detail
-    if len(sentence) > MAX_ERROR_DETAIL_CHARS:
-        sentence = sentence[: MAX_ERROR_DETAIL_CHARS - 1] + "…"
-    return sentence.rstrip(".") + "."
-
-
-def _location(path: list[Any]) -> str:
-    """Turn a JSON path into words: ["cells", 2, "outputs", 0, "text"] -> "cell 3, output 1, text"."""
-    words: list[str] = []
-    for position, part in enumerate(path):
-        previous = path[position - 1] if position else None
-        if part in ("cells", "outputs") and position + 1 < len(path) and isinstance(path[position + 1], int):
-            continue  # named together with its index below
-        if isinstance(part, int):
-            words.append(f"{previous[:-1]} {part + 1}" if previous in ("cells", "outputs") else f"item {part + 1}")
-        else:
-            words.append(str(part))
-    return ", ".join(words)
+        problem = schema_problem(raw, major, minor)
+    except LookupError:
+        raise NotebookError(f"This notebook uses format version {major}.{minor}, which is not supported.") from None
+    if problem is not None:
+        raise NotebookError(f"This file is not a valid Jupyter notebook: {problem}")
 
 
 def _megabytes(size: int) -> str:
@@ -280,6 +253,20 @@ class _OutputBudget:
         return True
 
 
+class _FormatBudget:
+    """What is left of MAX_FORMATTED_CHARS; once a source does not fit, the rest are shown as plain text."""
+
+    def __init__(self) -> None:
+        self.remaining = MAX_FORMATTED_CHARS
+
+    def take(self, source: str) -> bool:
+        if len(source) > self.remaining:
+            self.remaining = 0
+            return False
+        self.remaining -= len(source)
+        return True
+
+
 def notebook_render(nb: nbformat.NotebookNode) -> str:
     """Render a notebook as inert HTML for read-only display.
 
@@ -290,27 +277,35 @@ def notebook_render(nb: nbformat.NotebookNode) -> str:
         HTML safe to mark safe in a template.
     """
     formatter = HtmlFormatter(nowrap=False)
-    budget = _OutputBudget()
-    parts = [_render_cell(cell, formatter, budget) for cell in nb.get("cells", [])]
+    budget, formatting = _OutputBudget(), _FormatBudget()
+    parts = [_render_cell(cell, formatter, budget, formatting) for cell in nb.get("cells", [])]
     return '<div class="nb">' + "".join(parts) + "</div>"
 
 
-def _render_cell(cell: Mapping[str, Any], formatter: HtmlFormatter[str], budget: _OutputBudget) -> str:
+def _render_cell(
+    cell: Mapping[str, Any], formatter: HtmlFormatter[str], budget: _OutputBudget, formatting: _FormatBudget
+) -> str:
     cell_type = cell.get("cell_type")
     source = _text(cell.get("source"))
+    formatted = cell_type in ("markdown", "code") and formatting.take(source)
     if cell_type == "markdown":
         # render_markdown's output is nh3-sanitised, so it may be concatenated as markup.
-        return '<div class="nb-cell nb-markdown">' + render_markdown(source) + "</div>"
+        html = render_markdown(source) if formatted else _plain(source)
+        return '<div class="nb-cell nb-markdown">' + html + "</div>"
     if cell_type == "code":
         return (
             '<div class="nb-cell nb-code-cell">'
-            + _render_code(source, cell.get("execution_count"), formatter)
+            + (_render_code(source, cell.get("execution_count"), formatter) if formatted else _plain(source))
             + _render_outputs(cell.get("outputs") or [], budget)
             + "</div>"
         )
     if cell_type == "raw":
         return format_html('<div class="nb-cell nb-raw"><pre>{}</pre></div>', source)
     return '<div class="nb-cell"><p class="nb-note">[cell of an unknown type not shown]</p></div>'
+
+
+def _plain(source: str) -> str:
+    return format_html('<pre class="nb-plain">{}</pre>', source) + UNFORMATTED_NOTE
 
 
 def _render_code(source: str, execution_count: Any, formatter: HtmlFormatter[str]) -> str:
@@ -474,7 +469,10 @@ def _clip(text: str, limit: int = 80) -> str:
 
 __all__ = [
     "MAX_CELLS",
+    "MAX_JSON_CONTAINERS",
     "MAX_NOTEBOOK_BYTES",
+    "MAX_OUTPUTS",
+    "MAX_OUTPUTS_PER_CELL",
     "MAX_OUTPUTS_TOTAL_CHARS",
     "MAX_OUTPUT_CHARS",
     "NotebookError",

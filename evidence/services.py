@@ -74,14 +74,24 @@ def _check_content(data: EvidenceInput) -> None:
         raise EvidenceError(f"Unknown kind of evidence: {data.kind!r}.", status=400)
 
 
-def _attach_file(evidence: Evidence, upload: UploadedFile) -> None:
-    """Validate an upload (size, type, content) and attach it with its checksum."""
+@dataclass(frozen=True)
+class _CheckedFile:
+    """An upload that passed its checks, with what evidence records about it."""
+
+    upload: UploadedFile
+    name: str
+    size: int
+    sha256: str
+
+
+def _check_file(kind: str, upload: UploadedFile) -> _CheckedFile:
+    """Validate an upload (size, type, content) and hash it. Never inside a transaction (see evidence_create)."""
     name = uploads.safe_filename(upload.name or "upload")
     head = upload.read(1024)
     upload.seek(0)
     size = upload.size or 0
     try:
-        if evidence.kind == Kind.NOTEBOOK:
+        if kind == Kind.NOTEBOOK:
             if not name.lower().endswith(".ipynb"):
                 raise EvidenceError("A notebook must be an .ipynb file.", status=400)
             notebook_parse(_read_capped(upload, size))
@@ -90,9 +100,13 @@ def _attach_file(evidence: Evidence, upload: UploadedFile) -> None:
             uploads.file_validate(name=name, data=data, size=size, head=head)
     except (NotebookError, uploads.UploadError) as error:
         raise EvidenceError(error.message, status=400) from error
-    evidence.file_sha256 = uploads.file_sha256(upload)
-    evidence.file_name, evidence.file_size = name, size
-    evidence.file.save(name, upload, save=False)
+    return _CheckedFile(upload=upload, name=name, size=size, sha256=uploads.file_sha256(upload))
+
+
+def _attach_file(evidence: Evidence, checked: _CheckedFile) -> None:
+    evidence.file_sha256 = checked.sha256
+    evidence.file_name, evidence.file_size = checked.name, checked.size
+    evidence.file.save(checked.name, checked.upload, save=False)
 
 
 def _read_capped(upload: UploadedFile, size: int) -> bytes:
@@ -116,16 +130,39 @@ def _check_no_open_evidence(learner: User, claim: Claim, exclude: Evidence | Non
         raise EvidenceError(f"You already have {what} for this claim (#{existing.pk}); continue with that one.")
 
 
-@transaction.atomic
 def evidence_create(
     *, learner: User, claim: Claim, data: EvidenceInput, submit: bool, previous: Evidence | None = None
 ) -> Evidence:
-    """Create evidence (a draft, or submitted at once). Validates everything before saving anything."""
+    """Create evidence (a draft, or submitted at once). Validates everything before saving anything.
+
+    The content is checked before the transaction opens: checking a large notebook takes a moment, and on
+    SQLite an open transaction holds the database's write lock, so every other write would wait for it.
+    """
+    checked = _check_input(claim, data)
+    with transaction.atomic():
+        return _insert(learner=learner, claim=claim, data=data, checked=checked, submit=submit, previous=previous)
+
+
+def _check_input(claim: Claim, data: EvidenceInput) -> _CheckedFile | None:
     _check_claim(claim, data.kind)
     _check_content(data)
     if data.kind == Kind.TRAINING:
         # The trainer runs the code first and files the evidence itself (evidence_create_training).
         raise EvidenceError("Training evidence is submitted on the claim's Keras task page.", status=400)
+    if data.file is not None and data.kind in (Kind.FILE, Kind.NOTEBOOK):
+        return _check_file(data.kind, data.file)
+    return None
+
+
+def _insert(
+    *,
+    learner: User,
+    claim: Claim,
+    data: EvidenceInput,
+    checked: _CheckedFile | None,
+    submit: bool,
+    previous: Evidence | None,
+) -> Evidence:
     claim = Claim.objects.select_for_update().get(pk=claim.pk)  # serialises double submits
     _check_no_open_evidence(learner, claim)
     evidence = Evidence(
@@ -138,8 +175,8 @@ def evidence_create(
         previous=previous,
         version=previous.version + 1 if previous else 1,
     )
-    if data.file is not None and data.kind in (Kind.FILE, Kind.NOTEBOOK):
-        _attach_file(evidence, data.file)
+    if checked is not None:
+        _attach_file(evidence, checked)
     evidence.save()
     if submit:
         evidence_submit(evidence=evidence, learner=learner)
@@ -207,20 +244,20 @@ def evidence_training_cancelled(*, evidence: Evidence) -> None:
         locked.save(update_fields=["status", "updated_at"])
 
 
-@transaction.atomic
 def evidence_update_draft(*, evidence: Evidence, learner: User, data: EvidenceInput) -> Evidence:
+    """Edit a draft; its new content is checked first, outside any transaction (see evidence_create)."""
     _require_owner(evidence, learner)
     if evidence.status != Status.DRAFT:
         raise EvidenceError("Only a draft can be edited; submitted evidence is kept as it was sent.")
     if data.kind != evidence.kind:
         raise EvidenceError("The kind of evidence cannot change; start new evidence instead.", status=400)
-    if data.kind in (Kind.FILE, Kind.NOTEBOOK) and data.file is None and evidence.file:
-        data.file = None  # keep the file already attached
-    else:
+    keeps_file = data.kind in (Kind.FILE, Kind.NOTEBOOK) and data.file is None and bool(evidence.file)
+    if not keeps_file:
         _check_content(data)
+    checked = _check_file(evidence.kind, data.file) if data.file is not None else None
     evidence.body, evidence.url = data.body.strip(), data.url.strip()
-    if data.file is not None:
-        _attach_file(evidence, data.file)
+    if checked is not None:
+        _attach_file(evidence, checked)
     evidence.save()
     return evidence
 
@@ -268,14 +305,23 @@ def evidence_withdraw(*, evidence: Evidence, learner: User) -> Evidence:
     return evidence
 
 
-@transaction.atomic
 def evidence_resubmit(*, evidence: Evidence, learner: User, data: EvidenceInput, submit: bool = True) -> Evidence:
-    """A new version after "changes requested", linked to the previous one (whose history stays)."""
+    """A new version after "changes requested", linked to the previous one (whose history stays).
+
+    The new content is checked before the transaction opens, as in evidence_create.
+    """
     _require_owner(evidence, learner)
-    locked = _lock(evidence)
-    if not locked.can_be_resubmitted():
+    _check_resubmittable(evidence)  # answered before a long check; checked again under the lock
+    checked = _check_input(evidence.claim, data)
+    with transaction.atomic():
+        locked = _lock(evidence)
+        _check_resubmittable(locked)
+        return _insert(learner=learner, claim=locked.claim, data=data, checked=checked, submit=submit, previous=locked)
+
+
+def _check_resubmittable(evidence: Evidence) -> None:
+    if not evidence.can_be_resubmitted():
         raise EvidenceError("Only evidence with changes requested can be resubmitted, once.")
-    return evidence_create(learner=learner, claim=locked.claim, data=data, submit=submit, previous=locked)
 
 
 def _copy_state(target: Evidence, source: Evidence) -> None:

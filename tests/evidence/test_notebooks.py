@@ -13,8 +13,14 @@ from nbformat import v3
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
 from evidence.notebooks import (
+    MAX_CELLS,
+    MAX_FORMATTED_CHARS,
+    MAX_JSON_CONTAINERS,
     MAX_NOTEBOOK_BYTES,
     MAX_OUTPUT_CHARS,
+    MAX_OUTPUTS,
+    MAX_OUTPUTS_PER_CELL,
+    UNFORMATTED_NOTE,
     NotebookError,
     notebook_code,
     notebook_parse,
@@ -117,8 +123,8 @@ def test_refuses_missing_cells() -> None:
 
 
 def test_refuses_too_many_cells() -> None:
-    message = refusal(to_bytes(new_notebook(cells=[new_markdown_cell("") for _ in range(2_001)])))
-    assert message == "This notebook has 2,001 cells; the limit is 2,000."
+    message = refusal(to_bytes(new_notebook(cells=[new_markdown_cell("") for _ in range(MAX_CELLS + 1)])))
+    assert message == "This notebook has 1,001 cells; the limit is 1,000."
 
 
 def test_schema_error_is_one_short_sentence() -> None:
@@ -382,3 +388,53 @@ def test_notebook_code_keeps_a_python_module_written_with_writefile() -> None:
         "Cell 2: dropped the whole cell, which starts with the cell magic `%%writefile data.csv`",
     ]
     compile(code, "notebook.py", "exec")
+
+
+# --- limits that keep checking and showing bounded ---
+
+
+def test_refuses_too_many_outputs_in_one_cell() -> None:
+    outputs = [new_output("stream", text="x") for _ in range(MAX_OUTPUTS_PER_CELL + 1)]
+    message = refusal(to_bytes(new_notebook(cells=[new_markdown_cell("a"), new_code_cell("x", outputs=outputs)])))
+    assert message.startswith("Cell 2 has 201 outputs; the limit is 200 per cell.")
+
+
+def test_refuses_too_many_outputs_in_all() -> None:
+    per_cell = MAX_OUTPUTS // 100 + 1
+    cells = [new_code_cell("x", outputs=[new_output("stream", text="x")] * per_cell) for _ in range(100)]
+    assert refusal(to_bytes(new_notebook(cells=cells))).startswith(f"This notebook has {per_cell * 100:,} outputs")
+
+
+def test_limits_apply_to_old_formats_before_conversion() -> None:
+    cells = [v3.new_code_cell(input="x") for _ in range(MAX_CELLS + 1)]
+    old = v3.new_notebook(worksheets=[v3.new_worksheet(cells=cells)])
+    assert refusal(v3.writes_json(old).encode()) == "This notebook has 1,001 cells; the limit is 1,000."
+
+
+def test_refuses_too_many_brackets_before_parsing() -> None:
+    data = b'{"nbformat": 4, "nbformat_minor": 5, "cells": [], "metadata": {"a": [' + b"{}," * MAX_JSON_CONTAINERS
+    assert "over 200,000 brackets" in refusal(data + b"{}]}}")
+
+
+def test_first_invalid_output_of_a_later_cell_is_named() -> None:
+    outputs = [new_output("stream", text="ok") for _ in range(3)]
+    raw = json.loads(to_bytes(new_notebook(cells=[new_code_cell("a"), new_code_cell("b", outputs=outputs)])))
+    raw["cells"][1]["outputs"][2]["name"] = 7
+    raw["cells"][1]["outputs"][1]["output_type"] = "nonsense"
+    message = refusal(json.dumps(raw).encode())
+    assert message.startswith("This file is not a valid Jupyter notebook: cell 2, output 2")
+
+
+def test_a_huge_invalid_part_is_named_by_its_place() -> None:
+    raw = json.loads(to_bytes(new_notebook(cells=[new_markdown_cell("a"), new_code_cell("x")])))
+    raw["cells"][1]["source"] = ["line"] * 100_000 + [7]
+    message = refusal(json.dumps(raw).encode())
+    assert message == "This file is not a valid Jupyter notebook: cell 2: it does not match the notebook format."
+
+
+def test_sources_past_the_format_budget_are_shown_as_plain_text() -> None:
+    big = "x = 1  # <b>not bold</b>\n" * (MAX_FORMATTED_CHARS // 25 + 1)
+    html = notebook_render(roundtrip(new_code_cell("print('first')"), new_markdown_cell(big), new_code_cell("y")))
+    assert html.count('class="highlight"') == 1  # the first cell only
+    assert html.count(UNFORMATTED_NOTE) == 2  # the big cell and every cell after it
+    assert "&lt;b&gt;not bold&lt;/b&gt;" in html and "<b>" not in html
