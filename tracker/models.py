@@ -17,6 +17,8 @@ from simple_history.models import HistoricalRecords
 from tracker.formats.base import DEFAULT_EVIDENCE_KINDS, EVIDENCE_KINDS
 
 LEARNER, MENTOR, ADMIN = "learner", "mentor", "admin"
+# A claim is one statement; each evidence keeps a copy of the text it answered.
+CLAIM_TEXT_MAX_CHARS = 1_000
 
 
 class User(AbstractUser):
@@ -219,6 +221,10 @@ class Claim(models.Model):
         return f"{words} evidence"
 
     def clean(self) -> None:
+        if len(self.text or "") > CLAIM_TEXT_MAX_CHARS:
+            raise ValidationError(
+                {"text": f"Keep a claim to {CLAIM_TEXT_MAX_CHARS:,} characters (this one has {len(self.text):,})."}
+            )
         kinds = self.evidence_kinds
         if not isinstance(kinds, list) or not kinds:
             raise ValidationError({"evidence_kinds": "List at least one kind of evidence."})

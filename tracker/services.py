@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError, RestrictedError
 from django.utils.text import slugify
 
 from tracker.formats.base import ClaimData, FormatError, FrameworkData, ResourceData
@@ -56,26 +58,53 @@ def competency_import_files(*, paths: Iterable[Path]) -> list[Competency]:
 
 @transaction.atomic
 def competency_import(*, frameworks: list[FrameworkData]) -> list[Competency]:
+    """Create or update each competency in place, all in one transaction.
+
+    Raises:
+        FrameworkImportError: a value does not fit its field (checked here: SQLite would store a 5,000-character
+            title in a 200-character column), or the file would take from a claim what a Keras task needs.
+    """
     return [_import_one(data) for data in frameworks]
 
 
 def _import_one(data: FrameworkData) -> Competency:
+    where = _clip(data.title)
     slug = slugify(data.key or data.title)[:200]
     competency = Competency.objects.filter(slug=slug).first() or Competency(slug=slug)
     fields = {"title": data.title, "category": data.category, "description": data.description}
-    _save_if_changed(competency, fields)
-    _sync_claims(competency, data.claims)
-    _sync_resources(competency, data.resources)
+    _save_if_changed(competency, fields, where=where)
+    _sync_claims(competency, data.claims, where=where)
+    _sync_resources(competency, data.resources, where=where)
     return competency
 
 
-def _save_if_changed(obj: Competency | Claim | Resource, fields: Mapping[str, object]) -> None:
+def _save_if_changed(obj: Competency | Claim | Resource, fields: Mapping[str, object], *, where: str) -> None:
     # Saving only on change keeps versions and history meaningful on a re-import.
     if obj.pk and all(getattr(obj, name) == value for name, value in fields.items()):
         return
     for name, value in fields.items():
         setattr(obj, name, value)
+    _validate(obj, where)
     obj.save()
+
+
+def _validate(obj: Competency | Claim | Resource, where: str) -> None:
+    """The model's own field and row checks (lengths, URLs, evidence kinds), which no database makes for us."""
+    try:
+        # The slug is derived and cut to its length; the competency is the one being imported.
+        obj.clean_fields(exclude=["slug", "competency"])
+        obj.clean()
+    except ValidationError as error:
+        what = {Claim: f"claim {getattr(obj, 'order', '')}: ", Resource: f"resource {getattr(obj, 'order', '')}: "}
+        details = "; ".join(
+            " ".join(messages) if field == NON_FIELD_ERRORS else f"{field}: {' '.join(messages)}"
+            for field, messages in error.message_dict.items()
+        )
+        raise FrameworkImportError(where, FormatError(what.get(type(obj), "") + details)) from error
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _pair_by(existing: list, incoming: list, key: str, incoming_key: str) -> list[tuple]:
@@ -91,29 +120,71 @@ def _pair_by(existing: list, incoming: list, key: str, incoming_key: str) -> lis
     return matched + [(row, None) for row in leftovers]
 
 
-def _sync_claims(competency: Competency, claims: list[ClaimData]) -> None:
+def _sync_claims(competency: Competency, claims: list[ClaimData], *, where: str) -> None:
     existing = list(competency.claims.all())
     for order, (row, item) in enumerate(_pair_by(existing, claims, "text", "text"), start=1):
         if item is None:
-            _retire_claim(row)
+            _retire_claim(row, where=where)
             continue
-        fields = {
-            "text": item.text,
-            "order": order,
-            "required": item.required,
-            "evidence_kinds": list(item.evidence_kinds),
-            "rubric": list(item.rubric),
-            "is_active": True,
-        }
-        _save_if_changed(row or Claim(competency=competency), fields)
+        fields: dict[str, object] = {"text": item.text, "order": order, "required": item.required, "is_active": True}
+        # What the file does not say, the claim keeps (a new claim gets the model's defaults).
+        if item.evidence_kinds is not None:
+            if row is not None:
+                _check_keeps_training(row, item.evidence_kinds, order=order, where=where)
+            fields["evidence_kinds"] = list(item.evidence_kinds)
+        if item.rubric is not None:
+            fields["rubric"] = list(item.rubric)
+        _save_if_changed(row or Claim(competency=competency), fields, where=where)
 
 
-def _retire_claim(claim: Claim) -> None:
+# The Keras tasks that prove a claim (trainer.TaskSpec.claim and .also_claims), reached through their reverse
+# accessors by name: tracker sits below trainer and never imports it (tests/test_architecture.py).
+_TASK_ACCESSORS = ("task_specs", "secondary_task_specs")
+
+
+def _claim_tasks(claim: Claim) -> list[str]:
+    names: set[str] = set()
+    for accessor in _TASK_ACCESSORS:
+        related = getattr(claim, accessor, None)
+        if related is not None:
+            names.update(str(task) for task in related.all())
+    return sorted(names)
+
+
+def _check_keeps_training(claim: Claim, kinds: tuple[str, ...], *, order: int, where: str) -> None:
+    """A claim a task proves takes training evidence: a passing run is filed as such."""
+    tasks = _claim_tasks(claim) if "training" not in kinds else []
+    if tasks:
+        message = (
+            f"claim {order} ({_clip(claim.text)!r}) is proven by the Keras task {_names(tasks)}, "
+            "so its evidence must include training."
+        )
+        raise FrameworkImportError(where, FormatError(message))
+
+
+def _retire_claim(claim: Claim, *, where: str) -> None:
+    tasks = _claim_tasks(claim)
+    if tasks:
+        message = (
+            f"claim {claim.order} ({_clip(claim.text)!r}) is missing from the file, but the Keras task "
+            f"{_names(tasks)} proves it. Give the task another claim first (admin: task specs), or keep the claim."
+        )
+        raise FrameworkImportError(where, FormatError(message))
     # A claim that has evidence is kept (retired) so that the evidence still points at it.
     if _claim_has_evidence(claim):
-        _save_if_changed(claim, {"is_active": False})
-    else:
+        _save_if_changed(claim, {"is_active": False}, where=where)
+        return
+    try:
         claim.delete()
+    except (ProtectedError, RestrictedError) as error:
+        found = getattr(error, "protected_objects", None) or getattr(error, "restricted_objects", None) or []
+        users = ", ".join(sorted(f"{obj._meta.verbose_name} {obj}" for obj in found)[:3])
+        message = f"claim {claim.order} ({_clip(claim.text)!r}) is missing from the file, but {users} uses it."
+        raise FrameworkImportError(where, FormatError(message)) from error
+
+
+def _names(tasks: list[str]) -> str:
+    return ", ".join(repr(_clip(name)) for name in tasks)
 
 
 def _claim_has_evidence(claim: Claim) -> bool:
@@ -121,14 +192,14 @@ def _claim_has_evidence(claim: Claim) -> bool:
     return bool(related is not None and related.exists())
 
 
-def _sync_resources(competency: Competency, resources: list[ResourceData]) -> None:
+def _sync_resources(competency: Competency, resources: list[ResourceData], *, where: str) -> None:
     existing = list(competency.resources.all())
     for order, (row, item) in enumerate(_pair_by(existing, resources, "url", "url"), start=1):
         if item is None:
             row.delete()
             continue
         fields = {"title": item.title, "url": item.url, "order": order}
-        _save_if_changed(row or Resource(competency=competency), fields)
+        _save_if_changed(row or Resource(competency=competency), fields, where=where)
 
 
 def competency_data(*, competency: Competency) -> FrameworkData:

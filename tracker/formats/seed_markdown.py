@@ -16,6 +16,8 @@
 The trailing HTML comment on a claim is this project's extension: it carries what the seed format
 has no words for (optional claims, which kinds of evidence prove it). Markdown renderers hide it,
 and it is written only when a claim differs from the defaults, so seed files round-trip unchanged.
+A claim without `evidence:` (or `rubric:`) does not say: importing it keeps what an existing claim
+has, and gives a new one the defaults.
 """
 
 from __future__ import annotations
@@ -145,7 +147,7 @@ def write_seed_markdown(data: FrameworkData) -> str:
 
 def _claim_line(claim: ClaimData) -> str:
     notes = [] if claim.required else ["optional"]
-    if tuple(claim.evidence_kinds) != DEFAULT_EVIDENCE_KINDS:
+    if claim.evidence_kinds is not None and tuple(claim.evidence_kinds) != DEFAULT_EVIDENCE_KINDS:
         notes.append("evidence: " + ", ".join(claim.evidence_kinds))
     if claim.rubric:
         notes.append("rubric: " + ", ".join(claim.rubric))
