@@ -128,11 +128,11 @@ def _sync_claims(competency: Competency, claims: list[ClaimData], *, where: str)
             continue
         fields: dict[str, object] = {"text": item.text, "order": order, "required": item.required, "is_active": True}
         # What the file does not say, the claim keeps (a new claim gets the model's defaults).
-        if item.evidence_kinds is not None:
+        if item.kinds_stated or row is None:
             if row is not None:
                 _check_keeps_training(row, item.evidence_kinds, order=order, where=where)
             fields["evidence_kinds"] = list(item.evidence_kinds)
-        if item.rubric is not None:
+        if item.rubric_stated or row is None:
             fields["rubric"] = list(item.rubric)
         _save_if_changed(row or Claim(competency=competency), fields, where=where)
 

@@ -73,11 +73,9 @@ def test_round_trip_returns_defaults_for_what_moodle_cannot_hold() -> None:
     (parsed,) = parse_moodle_csv(write_moodle_csv([keras()]))
     assert parsed.resources == []
     assert (parsed.category, parsed.uuid, parsed.version) == ("", "", 1)
-    # Evidence kinds and rubrics come back unsaid (None): an import keeps a claim's own, a new claim gets defaults.
-    assert {(claim.required, claim.evidence_kinds, claim.rubric, claim.uuid) for claim in parsed.claims} == {
-        (True, None, None, "")
+    assert {(claim.required, claim.evidence_kinds, claim.uuid) for claim in parsed.claims} == {
+        (True, DEFAULT_EVIDENCE_KINDS, "")
     }
-    assert {claim.kinds_or_default() for claim in parsed.claims} == {DEFAULT_EVIDENCE_KINDS}
 
 
 def test_framework_and_claim_rows_follow_moodles_conventions() -> None:

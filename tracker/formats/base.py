@@ -31,20 +31,18 @@ class FormatError(ValueError):
 class ClaimData:
     text: str
     required: bool = True
-    # None: the file does not say (Moodle has no column for it, a seed claim without a note). A new claim
-    # then gets DEFAULT_EVIDENCE_KINDS and an existing one keeps its own, so that re-importing a plain file
-    # never quietly takes `training` away from the claims that tasks prove.
-    evidence_kinds: tuple[str, ...] | None = None
-    # Criteria a mentor scores when reviewing evidence for this claim; None, as above: not said, kept.
-    rubric: tuple[str, ...] | None = None
+    evidence_kinds: tuple[str, ...] = DEFAULT_EVIDENCE_KINDS
+    # Criteria a mentor scores when reviewing evidence for this claim.
+    rubric: tuple[str, ...] = ()
     # Stable identifier in exchange formats (Moodle "Id number", CASE identifier); optional.
     key: str = ""
     # Persistent UUID (version 4) of the claim, used as the CASE identifier; optional on import.
     uuid: str = ""
-
-    def kinds_or_default(self) -> tuple[str, ...]:
-        """The evidence kinds to write out: what the claim says, else what a new claim would get."""
-        return DEFAULT_EVIDENCE_KINDS if self.evidence_kinds is None else self.evidence_kinds
+    # Whether the source states the evidence kinds / the rubric (a seed claim with its note) or only defaults
+    # them (no note; Moodle has no column). On import, what is not stated keeps what an existing claim has, so
+    # re-importing a plain file never quietly takes `training` away from the claims that tasks prove.
+    kinds_stated: bool = True
+    rubric_stated: bool = True
 
 
 @dataclass

@@ -148,7 +148,7 @@ def _claim_item(claim: ClaimData, n: int, identifier: str, ctx: _Context, type_l
         "CFItemTypeURI": type_link,
         "listEnumeration": str(n),
         "notes": _claim_notes(claim),
-        "extensions": {"skillproof": {"required": claim.required, "evidenceKinds": list(claim.kinds_or_default())}},
+        "extensions": {"skillproof": {"required": claim.required, "evidenceKinds": list(claim.evidence_kinds)}},
         "lastChangeDateTime": ctx.stamp,
     }
     if claim.key:
@@ -159,7 +159,7 @@ def _claim_item(claim: ClaimData, n: int, identifier: str, ctx: _Context, type_l
 def _claim_notes(claim: ClaimData) -> str:
     """The human-readable line saying whether a claim is required and what evidence it takes."""
     status = "Required" if claim.required else "Optional"
-    return f"{status} claim. Accepted evidence: {', '.join(claim.kinds_or_default()) or 'none'}."
+    return f"{status} claim. Accepted evidence: {', '.join(claim.evidence_kinds) or 'none'}."
 
 
 def _child_association(item: Json, n: int, ctx: _Context) -> Json:

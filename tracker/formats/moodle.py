@@ -300,7 +300,8 @@ def _add_claim(framework: _Framework, line: int, cells: list[str]) -> None:
     framework.parents[idnumber] = cells[PARENT].strip()
     # The description holds the full claim; the shortname may be a cut-down copy of it.
     text = _plain_text(cells[DESCRIPTION], cells[DESCRIPTION_FORMAT]) or shortname
-    framework.data.claims.append(ClaimData(text=text, key=idnumber))
+    # Moodle has no column for evidence kinds or rubrics: an import keeps what the claims have.
+    framework.data.claims.append(ClaimData(text=text, key=idnumber, kinds_stated=False, rubric_stated=False))
 
 
 def _required_cells(line: int, cells: list[str], what: str) -> tuple[str, str]:

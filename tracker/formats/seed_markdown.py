@@ -99,7 +99,7 @@ def _list_items(lines: list[str], start: int, stop: int | None) -> list[tuple[in
 
 
 def _parse_claim(body: str, line: int) -> ClaimData:
-    claim = ClaimData(text=body)
+    claim = ClaimData(text=body, kinds_stated=False, rubric_stated=False)
     meta = _META.search(body)
     if not meta:
         return claim
@@ -109,8 +109,10 @@ def _parse_claim(body: str, line: int) -> ClaimData:
             claim.required = False
         elif part.startswith("evidence:"):
             claim.evidence_kinds = _parse_kinds(part.removeprefix("evidence:"), line)
+            claim.kinds_stated = True
         elif part.startswith("rubric:"):
             claim.rubric = tuple(c.strip() for c in part.removeprefix("rubric:").split(",") if c.strip())
+            claim.rubric_stated = True
         else:
             raise FormatError(f"Unknown claim note {part!r} (use 'optional', 'evidence: ...' or 'rubric: ...').", line)
     if not claim.text:
@@ -147,7 +149,7 @@ def write_seed_markdown(data: FrameworkData) -> str:
 
 def _claim_line(claim: ClaimData) -> str:
     notes = [] if claim.required else ["optional"]
-    if claim.evidence_kinds is not None and tuple(claim.evidence_kinds) != DEFAULT_EVIDENCE_KINDS:
+    if tuple(claim.evidence_kinds) != DEFAULT_EVIDENCE_KINDS:
         notes.append("evidence: " + ", ".join(claim.evidence_kinds))
     if claim.rubric:
         notes.append("rubric: " + ", ".join(claim.rubric))
