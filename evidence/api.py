@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -21,6 +22,8 @@ from evidence.models import Evidence, Kind, Review
 from evidence.standing import Standing, standing_by_competency
 from tracker.models import Claim, Competency, User
 from tracker.serializers import absolute_url
+
+MAX_AGE_DAYS = 3650  # as the review queue's filter form
 
 
 class ReviewSerializer(serializers.ModelSerializer[Review]):
@@ -69,9 +72,22 @@ class DecisionSerializer(serializers.Serializer[Any]):
     rubric = serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=5), required=False)
 
 
+class SlugFilter(filters.CharFilter):
+    field_class = forms.SlugField
+
+
+class WholeNumberFilter(filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
 class EvidenceFilter(filters.FilterSet):
-    competency = filters.CharFilter(field_name="competency__slug")
-    min_age_days = filters.NumberFilter(method="filter_min_age", label="Submitted at least this many days ago")
+    """Query parameters of the evidence list; a bad value answers 400 naming the parameter."""
+
+    competency = SlugFilter(field_name="competency__slug", max_length=200)
+    # Bounded: a day count past what a date can hold made the query itself fail (a 500).
+    min_age_days = WholeNumberFilter(
+        method="filter_min_age", min_value=0, max_value=MAX_AGE_DAYS, label="Submitted at least this many days ago"
+    )
     scope = filters.ChoiceFilter(
         choices=[("mine", "My own evidence"), ("queue", "Evidence I review")], method="filter_scope"
     )

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, status, viewsets
+from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -83,6 +83,12 @@ class TaskSpecViewSet(viewsets.ReadOnlyModelViewSet[TaskSpec]):
         return Response(TrainingRunSerializer(run, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
+class RunListParams(serializers.Serializer[Any]):
+    """Query parameters of the attempt list (a bad value answers 400 naming it)."""
+
+    task = serializers.SlugField(max_length=100, required=False, allow_blank=True)
+
+
 @extend_schema(
     parameters=[
         OpenApiParameter("task", str, description="Only attempts at this task (slug)"),
@@ -101,8 +107,10 @@ class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet[TrainingRun]):
         if self.action != "list":
             return runs
         params = self.request.query_params
-        if params.get("task"):
-            runs = runs.filter(task__slug=params["task"])
+        checked = RunListParams(data=params)
+        checked.is_valid(raise_exception=True)
+        if checked.validated_data.get("task"):
+            runs = runs.filter(task__slug=checked.validated_data["task"])
         learner = params.get("learner")
         return runs.filter(learner_id=int(learner) if learner and learner.isdigit() else self.request.user.pk)
 
