@@ -9,7 +9,7 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -21,6 +21,7 @@ from evidence.downloads import evidence_file_response
 from evidence.models import Evidence, Kind, Review
 from evidence.standing import Standing, standing_by_competency
 from tracker.models import Claim, Competency, User
+from tracker.openapi import CONFLICT, ErrorSerializer
 from tracker.serializers import absolute_url
 
 MAX_AGE_DAYS = 3650  # as the review queue's filter form
@@ -124,6 +125,10 @@ class EvidenceViewSet(
         visible = selectors.evidence_visible_to(self.request.user)
         return visible.prefetch_related("reviews__reviewer").order_by("-pk")
 
+    def filter_queryset(self, queryset: Any) -> Any:
+        # The filters narrow the list; one evidence is found by its id alone (DRF would filter get_object too).
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
         content = services.EvidenceInput(
@@ -143,12 +148,19 @@ class EvidenceViewSet(
         service(evidence=evidence, learner=self.request.user)
         return Response(self.get_serializer(evidence).data)
 
-    @extend_schema(request=None, responses=EvidenceSerializer)
+    @extend_schema(
+        request=None,
+        responses={
+            200: EvidenceSerializer,
+            400: OpenApiResponse(ErrorSerializer, "The claim no longer takes evidence."),
+            409: CONFLICT,
+        },
+    )
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str) -> Response:
         return self._transition(services.evidence_submit)
 
-    @extend_schema(request=None, responses=EvidenceSerializer)
+    @extend_schema(request=None, responses={200: EvidenceSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
         return self._transition(services.evidence_withdraw)
@@ -159,8 +171,9 @@ class EvidenceViewSet(
         """The uploaded file, always as a download."""
         return evidence_file_response(self.get_object())
 
-    @extend_schema(request=DecisionSerializer, responses={201: ReviewSerializer})
-    @action(detail=True, methods=["get", "post"], serializer_class=DecisionSerializer)
+    @extend_schema(methods=["GET"], request=None, filters=False, responses=ReviewSerializer(many=True))
+    @extend_schema(methods=["POST"], request=DecisionSerializer, responses={201: ReviewSerializer, 409: CONFLICT})
+    @action(detail=True, methods=["get", "post"], serializer_class=DecisionSerializer, pagination_class=None)
     def reviews(self, request: Request, pk: str) -> Response:
         evidence = self.get_object()
         if request.method == "GET":

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from evidence.api import EvidenceViewSet
 from evidence.models import Kind
 from tracker.models import Claim, User
+from tracker.openapi import CONFLICT, OVER_QUOTA, ErrorSerializer
 from trainer import filings, selectors, services
 from trainer.datasets.registry import dataset_files
 from trainer.errors import TrainingError
@@ -63,7 +64,10 @@ class TaskSpecViewSet(viewsets.ReadOnlyModelViewSet[TaskSpec]):
             raise Http404("No such file for this task.")
         return FileResponse(open(path, "rb"), as_attachment=True, filename=f"{slug}-{name}")
 
-    @extend_schema(request={"multipart/form-data": AttemptSubmitSerializer}, responses={201: TrainingRunSerializer})
+    @extend_schema(
+        request={"multipart/form-data": AttemptSubmitSerializer},
+        responses={201: TrainingRunSerializer, 429: OVER_QUOTA},
+    )
     @action(
         detail=True, methods=["post"], url_path="runs", permission_classes=[permissions.IsAuthenticated],
         parser_classes=[MultiPartParser, FormParser], serializer_class=AttemptSubmitSerializer,
@@ -89,11 +93,15 @@ class RunListParams(serializers.Serializer[Any]):
     task = serializers.SlugField(max_length=100, required=False, allow_blank=True)
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("task", str, description="Only attempts at this task (slug)"),
-        OpenApiParameter("learner", int, description="Mentors and admins: this learner's attempts (default: yours)"),
-    ]
+@extend_schema_view(  # the list's parameters only: the other operations ignore them
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("task", str, description="Only attempts at this task (slug)"),
+            OpenApiParameter(
+                "learner", int, description="Mentors and admins: this learner's attempts (default: yours)"
+            ),
+        ]
+    )
 )
 class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet[TrainingRun]):
     """Attempts: the list is the caller's own (or, for mentors and admins, a learner's); each run is visible
@@ -123,7 +131,7 @@ class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet[TrainingRun]):
             raise Http404("This run has no model.")
         return FileResponse(open(path, "rb"), as_attachment=True, filename=f"run-{pk}-model.keras")
 
-    @extend_schema(request=None, responses=TrainingRunSerializer)
+    @extend_schema(request=None, responses={200: TrainingRunSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
         run = services.run_cancel(run=self.get_object(), user=_user(request))
@@ -140,6 +148,14 @@ class TrainingEvidenceViewSet(EvidenceViewSet):
     def get_queryset(self) -> Any:
         return super().get_queryset().select_related("filing")
 
+    @extend_schema(
+        responses={
+            201: TrainingEvidenceSerializer,
+            404: OpenApiResponse(ErrorSerializer, "No such finished attempt of yours (`run`)."),
+            409: CONFLICT,
+            429: OVER_QUOTA,
+        }
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -31,13 +31,21 @@ def schema() -> dict[str, Any]:
 
 
 def list_operations() -> list[tuple[str, dict[str, Any]]]:
-    """(path, query parameter) for every GET operation without path parameters that takes query parameters."""
+    """(path, query parameter) for every GET operation without path parameters that takes query parameters.
+
+    Each parameter carries the statuses its operation documents, under "documented".
+    """
     found = []
     for path, operations in schema()["paths"].items():
         get = operations.get("get")
         if get is None or "{" in path:
             continue
-        found += [(path, parameter) for parameter in get.get("parameters", []) if parameter["in"] == "query"]
+        documented = set(get["responses"])
+        found += [
+            (path, {**parameter, "documented": documented})
+            for parameter in get.get("parameters", [])
+            if parameter["in"] == "query"
+        ]
     return found
 
 
@@ -79,6 +87,8 @@ def problems(api: APIClient, path: str, parameter: dict[str, Any]) -> list[str]:
         valid = is_valid(parameter, value) or value == ""  # empty means "not given"
         if answered not in (200, 400, 404):
             found.append(f"{where}: {answered}")
+        elif str(answered) not in parameter["documented"]:
+            found.append(f"{where}: {answered}, which the schema does not list for the operation")
         elif answered == 400 and name not in response.json():
             found.append(f"{where}: 400 without naming it: {response.content[:120]!r}")
         elif answered == 404 and not (name == "page" and valid):

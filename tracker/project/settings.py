@@ -246,7 +246,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, listing every error status an operation can answer besides its success.
+    "DEFAULT_SCHEMA_CLASS": "tracker.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # DRF's, with `page` validated (400 naming it) like every other query parameter.
     "DEFAULT_PAGINATION_CLASS": "tracker.project.pagination.PageNumberPagination",
