@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import ProtectedError
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers
@@ -91,6 +92,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DomainError):
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         return Response({"detail": exc.message}, status=exc.status, headers=headers)
+    if isinstance(exc, ProtectedError):
+        return Response(
+            {"detail": "It is still in use (evidence or tasks refer to it), so it cannot be deleted."}, status=409
+        )
     if isinstance(exc, Http404):
         return Response({"detail": "Not found."}, status=404)
     return drf_exception_handler(exc, context)

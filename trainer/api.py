@@ -30,6 +30,9 @@ from trainer.serializers import (
     TrainingRunSerializer,
 )
 
+# The largest primary key the databases hold (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
 
 def _user(request: Request) -> User:
     assert isinstance(request.user, User)  # IsAuthenticated ran first
@@ -119,8 +122,13 @@ class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet[TrainingRun]):
         checked.is_valid(raise_exception=True)
         if checked.validated_data.get("task"):
             runs = runs.filter(task__slug=checked.validated_data["task"])
-        learner = params.get("learner")
-        return runs.filter(learner_id=int(learner) if learner and learner.isdigit() else self.request.user.pk)
+        learner = params.get("learner", "")
+        if not learner:
+            return runs.filter(learner_id=self.request.user.pk)
+        # An id that cannot exist answers like one that is hidden: the same empty list, never a 500.
+        if not (learner.isascii() and learner.isdigit()) or int(learner) > MAX_ID:
+            return runs.none()
+        return runs.filter(learner_id=int(learner))
 
     @extend_schema(request=None, responses={(200, "application/octet-stream"): bytes})
     @action(detail=True, methods=["get"], url_path="model")

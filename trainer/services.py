@@ -108,11 +108,13 @@ def _claim_for(task: TaskSpec, claim: Claim | None) -> Claim:
     return claim
 
 
-@transaction.atomic
 def attempt_submit(
     *, learner: User, task: TaskSpec, upload: UploadedFile, claim: Claim | None = None, file_if_passes: bool = False
 ) -> TrainingRun:
     """A new attempt, within the learner's quota; the worker is told once it is committed.
+
+    The file is checked before the transaction opens (a notebook's check takes up to about a second,
+    and SQLite would hold its write lock meanwhile); the quota is counted inside it.
 
     Raises:
         TrainingError: the task or the file is refused (400, or 404 for a task the learner may not see).
@@ -123,17 +125,18 @@ def attempt_submit(
     kind = _submission_kind(upload, task)
     data = _read_upload(upload)
     notices = _check_submission(kind, data)
-    User.objects.select_for_update().filter(pk=learner.pk).first()  # one submission of theirs at a time
-    quota_enforce(learner, task, len(data))
-    run = TrainingRun(
-        learner=learner, task=task, dataset=task.dataset, claim=claim, file_if_passes=file_if_passes,
-        source_kind=kind, code_sha256=hashlib.sha256(data).hexdigest(), notices=notices,
-        epochs=task.max_epochs if kind != "keras" else 0,
-        file_name=safe_filename(upload.name or f"submission.{kind}"), file_size=len(data),
-    )  # fmt: skip
-    run.code.save(run.file_name, ContentFile(data), save=False)
-    run.save()
-    transaction.on_commit(lambda: run_enqueue(run_id=run.pk))
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=learner.pk).first()  # one submission of theirs at a time
+        quota_enforce(learner, task, len(data))
+        run = TrainingRun(
+            learner=learner, task=task, dataset=task.dataset, claim=claim, file_if_passes=file_if_passes,
+            source_kind=kind, code_sha256=hashlib.sha256(data).hexdigest(), notices=notices,
+            epochs=task.max_epochs if kind != "keras" else 0,
+            file_name=safe_filename(upload.name or f"submission.{kind}"), file_size=len(data),
+        )  # fmt: skip
+        run.code.save(run.file_name, ContentFile(data), save=False)
+        run.save()
+        transaction.on_commit(lambda: run_enqueue(run_id=run.pk))
     return run
 
 

@@ -69,3 +69,16 @@ def test_schema_and_docs(api: APIClient) -> None:
     assert schema.status_code == 200
     assert "/api/competencies/{slug}/" in schema.json()["paths"]
     assert api.get("/api/docs/").status_code == 200
+
+
+def test_deleting_a_competency_in_use_is_refused_with_409(api: APIClient, keras: Competency, admin_user: User) -> None:
+    from evidence.services import EvidenceInput, evidence_create
+    from tests.evidence.helpers import ANSWER
+
+    learner = User.objects.create_user("user-with-evidence", password=PASSWORD)
+    claim = keras.claims.get(order=1)
+    evidence_create(learner=learner, claim=claim, data=EvidenceInput(kind="written", body=ANSWER), submit=True)
+    api.force_authenticate(admin_user)
+    response = api.delete(f"/api/competencies/{keras.slug}/")
+    assert response.status_code == 409 and "still in use" in response.json()["detail"]
+    assert Competency.objects.filter(pk=keras.pk).exists()
