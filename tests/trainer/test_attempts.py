@@ -323,6 +323,7 @@ def test_a_mentor_lifts_a_learners_limit_on_their_competencys_task(
     client.force_login(charlie)
     page = client.get(f"/tasks/{tiny_task.slug}/attempts/{alice.pk}/").content.decode()
     assert "Change alice's limits on this task" in page and "1 of 20 attempts used" in page
+    assert "<title>Attempts of alice at Classify Fashion-MNIST clothing images (tiny) · Skillproof</title>" in page
     assert client.post(url, {"attempts_per_day": 0}).status_code == 400
     response = client.post(url, {"attempts_per_day": 50, "max_active": 4, "reason": "capstone week"})
     assert response.status_code == 302
