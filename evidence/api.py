@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django_filters import rest_framework as filters
@@ -198,6 +199,9 @@ class MyStandingSerializer(StandingSerializer):
     title = serializers.CharField()
 
 
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
+
+
 @extend_schema(
     responses=MyStandingSerializer(many=True),
     parameters=[OpenApiParameter("competency", str, description="Only this competency (slug)")],
@@ -207,10 +211,13 @@ class MyStandingSerializer(StandingSerializer):
 def my_standing(request: Request) -> Response:
     """The caller's standing per published competency, derived from their evidence."""
     competencies = list(Competency.objects.filter(status=Competency.Status.PUBLISHED).order_by("title"))
-    if request.query_params.get("competency"):
-        # A draft answers as an unknown slug would: its title is not the caller's to learn.
+    wanted = request.query_params.get("competency", "")
+    if wanted:
+        # A draft, or something that cannot be a slug, answers as an unknown slug would: 404.
+        if not SLUG.fullmatch(wanted):
+            raise Http404("No such competency.")
         visible = Competency.objects.exclude(status=Competency.Status.DRAFT)
-        competencies = [get_object_or_404(visible, slug=request.query_params["competency"])]
+        competencies = [get_object_or_404(visible, slug=wanted)]
     standings = standing_by_competency(user=request.user, competencies=competencies)
     rows = []
     for competency in competencies:
