@@ -5,7 +5,7 @@ from django.conf import settings
 
 from evidence.services import MAX_BODY_CHARS
 from tracker.models import Claim
-from trainer.models import TrainingRun
+from trainer.models import TaskSpec, TrainingRun
 
 
 class ClaimChoiceForm(forms.Form):
@@ -43,8 +43,14 @@ class TrainingSubmitForm(ClaimChoiceForm):
         help_text="A passing attempt then goes to your mentor's review queue by itself. Otherwise you choose later.",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, task: TaskSpec | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if task is not None:  # what this task takes, exactly
+            models = " or a trained .keras model" if task.accepts_models else ""
+            self.fields["file"].help_text = (
+                f".py or .ipynb{models}, up to {settings.TRAINER_SUBMISSION_MAX_MB} MB, "
+                f"with at most {task.max_code_kb} KB of code."
+            )
         if "claim" in self.fields:
             self.fields["claim"].label = "If it passes, file it for the claim"
             self.order_fields(["file", "file_if_passes", "claim"])

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 
@@ -77,6 +78,10 @@ class Dataset(models.Model):
     path = models.CharField(max_length=500, help_text="Folder holding the files.")
     checksum = models.CharField(max_length=64, help_text="SHA-256 over the files, in name order.")
     stats = models.JSONField(default=dict, blank=True, help_text="Sizes, splits, class balance.")
+    test_labels_public = models.BooleanField(
+        default=False,
+        help_text="The test labels can be looked up in public sources: tasks on this data train on the server only.",
+    )
     built_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -117,7 +122,14 @@ class TaskSpec(models.Model):
     wall_seconds = models.PositiveIntegerField(default=600, help_text="Whole training stage, wall clock.")
     memory_mb = models.PositiveIntegerField(default=3072)
     max_params = models.PositiveBigIntegerField(default=2_000_000)
-    allow_evaluate_only = models.BooleanField(default=False, help_text="Accept a trained .keras file.")
+    allow_evaluate_only = models.BooleanField(
+        default=False, help_text="Accept a trained .keras file (never on data whose test labels are public)."
+    )
+    max_code_kb = models.PositiveIntegerField(
+        default=64,
+        validators=[MinValueValidator(1)],
+        help_text="Most code a submission may carry (a .py, or a notebook's code cells), in KB.",
+    )
     is_active = models.BooleanField(default=True)
     # Fast variants for tests and health checks: hidden from learners (pages, API, submissions, leaderboards).
     is_tiny = models.BooleanField(default=False)
@@ -155,6 +167,18 @@ class TaskSpec(models.Model):
                 raise ValidationError({"criteria": f"Criterion {number} needs a metric and a min or a max."})
             if not all(isinstance(rule[k], int | float) and not isinstance(rule[k], bool) for k in bounds):
                 raise ValidationError({"criteria": f"Criterion {number}: min and max must be numbers."})
+        if self.allow_evaluate_only and self.dataset_id and self.dataset.test_labels_public:
+            raise ValidationError(
+                {
+                    "allow_evaluate_only": "This dataset's test labels are public: a model trained elsewhere could "
+                    "have learnt them, so this task must train on the server."
+                }
+            )
+
+    @property
+    def accepts_models(self) -> bool:
+        """Whether a trained .keras file may be submitted: allowed by the admin, and never on public test data."""
+        return self.allow_evaluate_only and not self.dataset.test_labels_public
 
     def claims(self) -> list[Claim]:
         """Every claim a passing run of this task proves, the main one first."""

@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from evidence import services as evidence_services
 from evidence.notebooks import NotebookError, notebook_code, notebook_parse
@@ -53,9 +54,9 @@ def _submission_kind(upload: UploadedFile, task: TaskSpec) -> str:
     name = (upload.name or "").lower()
     kind = next((k for k in ("py", "ipynb", "keras") if name.endswith(f".{k}")), "")
     if not kind:
-        accepted = ".py, .ipynb" + (" or a trained .keras model" if task.allow_evaluate_only else "")
+        accepted = ".py, .ipynb" + (" or a trained .keras model" if task.accepts_models else "")
         raise TrainingError(f"Submit {accepted}.", status=400)
-    if kind == "keras" and not task.allow_evaluate_only:
+    if kind == "keras" and not task.accepts_models:
         raise TrainingError("This task trains your code on the server: submit a .py or .ipynb file.", status=400)
     limit, size = settings.TRAINER_SUBMISSION_MAX_MB, upload.size or 0
     if size > limit * 1024 * 1024:
@@ -70,25 +71,40 @@ def _read_upload(upload: UploadedFile) -> bytes:
     return data
 
 
-def _check_submission(kind: str, data: bytes) -> list[str]:
+def _check_submission(kind: str, data: bytes, task: TaskSpec) -> list[str]:
     """Validate what can be validated before training; returns notices for the learner."""
     if kind == "keras":
         if not data.startswith(b"PK\x03\x04"):
             raise TrainingError("This is not a .keras model file (a .keras file is a zip archive).", status=400)
         return []
+    notices: list[str] = []
+    code = data
     if kind == "ipynb":
         try:
-            _code, notices = notebook_code(notebook_parse(data))
+            text, notices = notebook_code(notebook_parse(data))
         except NotebookError as error:
             raise TrainingError(error.message, status=400) from error
-        return notices
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise TrainingError("The .py file is not UTF-8 text.", status=400) from error
-    if b"\x00" in data:
-        raise TrainingError("The .py file contains NUL bytes; it is not Python source.", status=400)
-    return []
+        code = text.encode()
+    else:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise TrainingError("The .py file is not UTF-8 text.", status=400) from error
+        if b"\x00" in data:
+            raise TrainingError("The .py file contains NUL bytes; it is not Python source.", status=400)
+    _check_code_size(code, task, "The notebook's code cells hold" if kind == "ipynb" else "The file holds")
+    return notices
+
+
+def _check_code_size(code: bytes, task: TaskSpec, holder: str) -> None:
+    """The code a run executes is capped per task: the data comes from the platform, so code needs no room
+    for it, and on public test data the cap keeps a lookup table of the test set's labels out."""
+    if len(code) > task.max_code_kb * 1024:
+        raise TrainingError(
+            f"{holder} {len(code) / 1024:.1f} KB of code; this task takes at most "
+            f"{task.max_code_kb} KB. The training data comes from the platform: the code needs no data of its own.",
+            status=400,
+        )
 
 
 def _task_for(learner: User, task: TaskSpec) -> None:
@@ -124,7 +140,7 @@ def attempt_submit(
     claim = _claim_for(task, claim)
     kind = _submission_kind(upload, task)
     data = _read_upload(upload)
-    notices = _check_submission(kind, data)
+    notices = _check_submission(kind, data, task)
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=learner.pk).first()  # one submission of theirs at a time
         quota_enforce(learner, task, len(data))
@@ -141,11 +157,18 @@ def attempt_submit(
 
 
 def run_enqueue(*, run_id: int) -> None:
-    """Wake a worker. The message names the run, but the worker starts whichever run is fairly next."""
+    """Wake a worker. The message names the run, but the worker starts whichever run is fairly next.
+
+    The run is committed before this is called, so a broker that cannot be reached loses nothing: the
+    submission still succeeds, and the reaper sends the message again after TRAINER_REQUEUE_SECONDS.
+    """
     from trainer.tasks import train_run
 
     TrainingRun.objects.filter(pk=run_id).update(enqueued_at=timezone.now())
-    train_run.delay(run_id)
+    try:
+        train_run.delay(run_id)
+    except BrokerUnreachable as error:
+        logger.warning("Run %s: the broker is unreachable, the reaper will send it again: %s", run_id, error)
 
 
 # --- execute (worker) ----------------------------------------------------------------------------
@@ -410,8 +433,10 @@ def tasks_sync() -> list[str]:
                 "summary": task.what_it_proves, "problem": task.problem, "metric": task.metric,
                 "threshold": task.threshold, "criteria": list(task.criteria), "spec": task.spec,
                 "max_epochs": task.max_epochs, "wall_seconds": task.wall_seconds, "memory_mb": task.memory_mb,
-                "max_params": task.max_params,
-                "allow_evaluate_only": task.allow_evaluate_only, "is_tiny": task.tiny, "baseline": task.baseline,
+                "max_params": task.max_params, "max_code_kb": task.max_code_kb, "is_tiny": task.tiny,
+                # Never on public test data, whatever the definition says (TaskSpec.clean holds admins to it).
+                "allow_evaluate_only": task.allow_evaluate_only and not dataset.test_labels_public,
+                "baseline": task.baseline,
             },
         )  # fmt: skip
         spec.also_claims.set(

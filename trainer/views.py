@@ -48,7 +48,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
 
 def task_detail(request: HttpRequest, slug: str) -> HttpResponse:
     task = get_object_or_404(selectors.tasks_visible_to(request.user), slug=slug)
-    form = TrainingSubmitForm(request.POST or None, request.FILES or None, claims=task.claims())
+    form = TrainingSubmitForm(request.POST or None, request.FILES or None, claims=task.claims(), task=task)
     status = 200
     if request.method == "POST":
         if not request.user.is_authenticated:

@@ -23,6 +23,7 @@ from trainer.datasets.base import (
     TRAIN_FILE,
     BuiltDataset,
     DatasetUnavailable,
+    Seeds,
     file_sizes,
     files_checksum,
     write_npz,
@@ -31,6 +32,7 @@ from trainer.datasets.registry import dataset_build, dataset_files, dataset_is_c
 from trainer.models import Dataset
 
 TINY = fashion_mnist.TINY_SLUG
+SEEDS = Seeds(b"an installation's secret, 32 byte")
 
 
 def write_idx(path: Path, payload: bytes) -> Path:
@@ -151,7 +153,7 @@ def test_files_checksum_does_not_let_bytes_move_between_files(tmp_path: Path) ->
 def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("tiny")
     started = time.monotonic()
-    built = fashion_mnist.build(out, tiny=True)
+    built = fashion_mnist.build(out, seeds=SEEDS, tiny=True)
     assert time.monotonic() - started < 10
     assert built.slug == TINY and built.version == fashion_mnist.VERSION
     return out
@@ -194,7 +196,7 @@ def test_tiny_images_are_real_training_images_with_their_labels(tiny_dir: Path) 
 
 
 def test_tiny_build_is_deterministic(tiny_dir: Path, tmp_path: Path) -> None:
-    built = fashion_mnist.build(tmp_path, tiny=True)
+    built = fashion_mnist.build(tmp_path, seeds=SEEDS, tiny=True)
     assert files_checksum(tmp_path) == files_checksum(tiny_dir)
     stats = built.stats
     assert stats["splits"]["train"] == {"count": 2000, "class_counts": [200] * 10}
@@ -209,7 +211,7 @@ def test_tiny_build_is_deterministic(tiny_dir: Path, tmp_path: Path) -> None:
 def test_missing_source_names_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fashion_mnist, "SOURCE_DIR", tmp_path / "nowhere")
     with pytest.raises(DatasetUnavailable, match=r"apt-get install dataset-fashion-mnist"):
-        fashion_mnist.build(tmp_path / "out")
+        fashion_mnist.build(tmp_path / "out", seeds=SEEDS)
     assert not (tmp_path / "out").exists()
 
 
@@ -295,7 +297,7 @@ class TestDatasetBuild:
 # The build_datasets command
 
 
-def build_toy(out_dir: Path) -> BuiltDataset:
+def build_toy(out_dir: Path, *, seeds: Seeds) -> BuiltDataset:
     """A stand-in dataset with no source package, so the command has something that always builds."""
     write_npz(out_dir / TRAIN_FILE, x=np.zeros((4, 2), dtype=np.float32), y=np.array([0, 1, 0, 1]))
     write_npz(out_dir / TEST_INPUTS_FILE, x=np.ones((2, 2), dtype=np.float32))

@@ -19,6 +19,8 @@ from trainer.datasets.base import LABELS_DIR, SHARED_DIR, TEST_INPUTS_FILE, TEST
 from trainer.datasets.registry import BUILDERS
 
 TINY_WITHOUT_RUNTIME = [t for t in TASKS if t.tiny and t.dataset != "fashion-negatives-tiny"]
+SEEDS = base.Seeds(b"this installation's own secret..")
+OTHER_SEEDS = base.Seeds(b"another installation's secret...")
 
 
 def load(path: Path) -> dict[str, np.ndarray]:
@@ -31,7 +33,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, bas
     out = {}
     for task in TINY_WITHOUT_RUNTIME:
         folder = tmp_path_factory.mktemp(task.dataset)
-        out[task.dataset] = (folder, BUILDERS[task.dataset](folder))
+        out[task.dataset] = (folder, BUILDERS[task.dataset](folder, seeds=SEEDS))
     return out
 
 
@@ -66,8 +68,22 @@ def test_tiny_builds_are_reproducible(
     slug: str, built: dict[str, tuple[Path, base.BuiltDataset]], tmp_path: Path
 ) -> None:
     folder, _ = built[slug]
-    BUILDERS[slug](tmp_path)
+    BUILDERS[slug](tmp_path, seeds=SEEDS)
     assert base.files_checksum(tmp_path) == base.files_checksum(folder)
+
+
+@pytest.mark.parametrize("slug", [t.dataset for t in TINY_WITHOUT_RUNTIME if t.dataset != "spoken-digits-tiny"])
+def test_another_installation_draws_another_test_split(
+    slug: str, built: dict[str, tuple[Path, base.BuiltDataset]], tmp_path: Path
+) -> None:
+    """The test split comes from the installation's secret: Skillproof's source alone cannot recompute it."""
+    folder, _ = built[slug]
+    BUILDERS[slug](tmp_path, seeds=OTHER_SEEDS)
+    ours, theirs = load(folder / TEST_LABELS_FILE), load(tmp_path / TEST_LABELS_FILE)
+    assert ours.keys() == theirs.keys()
+    assert any(not np.array_equal(ours[name], theirs[name]) for name in ours)
+    inputs_ours, inputs_theirs = load(folder / TEST_INPUTS_FILE), load(tmp_path / TEST_INPUTS_FILE)
+    assert any(not np.array_equal(inputs_ours[name], inputs_theirs[name]) for name in inputs_ours)
 
 
 def test_labels_stay_in_their_folder(built: dict[str, tuple[Path, base.BuiltDataset]]) -> None:
@@ -79,13 +95,13 @@ def test_labels_stay_in_their_folder(built: dict[str, tuple[Path, base.BuiltData
 def test_missing_wordnet_names_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(wordnet, "SOURCE", tmp_path / "data.noun")
     with pytest.raises(base.DatasetUnavailable, match="apt-get install wordnet-base"):
-        wordnet.build(tmp_path / "out", tiny=True)
+        wordnet.build(tmp_path / "out", seeds=base.Seeds(b"s" * 32), tiny=True)
 
 
 def test_missing_espeak_names_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(speech.shutil, "which", lambda name: None)
     with pytest.raises(base.DatasetUnavailable, match="apt-get install espeak-ng"):
-        speech.build(tmp_path, tiny=True)
+        speech.build(tmp_path, seeds=base.Seeds(b"s" * 32), tiny=True)
 
 
 def test_wordnet_test_texts_are_not_training_texts(built: dict[str, tuple[Path, base.BuiltDataset]]) -> None:
@@ -187,7 +203,7 @@ def test_a_failing_builder_does_not_stop_the_others(
 
     from trainer.models import Dataset
 
-    def explode(out_dir: Path) -> base.BuiltDataset:
+    def explode(out_dir: Path, *, seeds: base.Seeds) -> base.BuiltDataset:
         raise RuntimeError("the synthesiser crashed")
 
     settings.TRAINER_DATA_DIR = tmp_path  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from trainer.datasets import digits
+from trainer.datasets.base import Seeds
 from trainer.scoring import (
     ScoreError,
     copy_rate,
@@ -169,7 +170,7 @@ def test_copy_rate() -> None:
 
 @pytest.fixture(scope="module")
 def digits_truth() -> dict[str, np.ndarray]:
-    train_images, train_labels, test_images, _ = digits.load_digits_split()
+    train_images, train_labels, test_images, _ = digits.load_digits_split(Seeds(b"s" * 32))
     weights, _ = digits.train_classifier(train_images, train_labels)
     threshold = digits.copy_threshold(train_images, test_images)
     return {"real_images": test_images, "train_images": train_images, "copy_threshold": np.asarray(threshold)} | weights

@@ -301,6 +301,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Trusted training (trainer/). See README "Training sandbox".
 TRAINER_DATA_DIR = Path(os.environ.get("TRAINER_DATA_DIR", VAR_DIR / "datasets"))
+# Seeds the generated test splits (hex, 32+ digits). Empty: a secret file created in TRAINER_DATA_DIR at the
+# first build. Set it (the same on every worker machine) when several machines build their own datasets.
+TRAINER_DATASET_SECRET = os.environ.get("TRAINER_DATASET_SECRET", "")
 # "bwrap" (default) or "none" (development only: learner code runs unsandboxed; every page says so).
 TRAINER_SANDBOX = os.environ.get("TRAINER_SANDBOX", "bwrap")
 # Job folders and the sandbox runtime must be reachable by the unprivileged sandbox user, so they

@@ -16,12 +16,13 @@ import numpy as np
 
 from trainer.datasets.base import (
     BuiltDataset,
+    Seeds,
     built_dataset,
     split_stats,
     write_splits,
 )
 
-VERSION = "1"
+VERSION = "2"
 SLUG = "babi-rooms"
 TINY_SLUG = "babi-rooms-tiny"
 PEOPLE = ["mary", "john", "sandra", "daniel"]
@@ -34,7 +35,6 @@ SENTENCES = 10
 WORDS = 6
 QUESTION_WORDS = 4
 SIZES = {False: (10000, 2000), True: (600, 200)}
-SEED = 8821
 
 
 def vocabulary() -> list[str]:
@@ -110,8 +110,8 @@ def generate(count: int, rng: np.random.Generator) -> tuple[dict[str, np.ndarray
     return {"story": stories[order], "question": questions[order]}, answers[order], samples
 
 
-def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
-    rng = np.random.default_rng(SEED + tiny)
+def build(out_dir: Path, *, seeds: Seeds, tiny: bool = False) -> BuiltDataset:
+    rng = seeds.rng(f"{SLUG}/tiny={tiny}")
     train_count, test_count = SIZES[tiny]
     train_x, train_y, samples = generate(train_count, rng)
     test_x, test_y, _ = generate(test_count, rng)

@@ -14,6 +14,10 @@ Only numpy and the standard library are used here: the worker that scores runs m
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
+import secrets
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +39,61 @@ CARD_DIR = "card"
 _ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 
 
+# The installation's secret, beside the datasets (never inside a dataset folder, so never in a sandbox).
+SECRET_FILE = "installation.secret"  # noqa: S105 - a file name, not a secret
+SECRET_BYTES = 32
+
+
 class DatasetUnavailable(Exception):
     """The source data is not installed; the message says what to install."""
+
+
+@dataclass(frozen=True)
+class Seeds:
+    """Where a builder's randomness comes from: the installation's secret, never a constant in the source.
+
+    With constants anyone could rerun a generator and read the test labels off it; with the secret, two
+    builds on one installation are identical (the checksum holds), and the test split of another
+    installation cannot be recomputed. Each use names its purpose, so streams never overlap.
+    """
+
+    secret: bytes
+
+    def rng(self, purpose: str) -> np.random.Generator:
+        digest = hmac.new(self.secret, purpose.encode(), hashlib.sha256).digest()
+        return np.random.default_rng(int.from_bytes(digest, "big"))
+
+
+def installation_seeds(data_dir: Path, configured: str = "") -> Seeds:
+    """The installation's seeds: `configured` (hex, for several worker machines that must build the same
+    data), else the secret file in `data_dir`, created on first use with 32 random bytes, owner-only."""
+    if configured:
+        try:
+            secret = bytes.fromhex(configured)
+        except ValueError as error:
+            raise ValueError("TRAINER_DATASET_SECRET must be hexadecimal (e.g. `openssl rand -hex 32`).") from error
+        if len(secret) < 16:
+            raise ValueError("TRAINER_DATASET_SECRET must hold at least 16 bytes (32 hex digits).")
+        return Seeds(secret)
+    path = data_dir / SECRET_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # Written whole under a private name, then linked into place: link() never replaces, so when two
+        # builds start at once one secret wins and both read it, never a half-written file.
+        descriptor, name = tempfile.mkstemp(prefix=".secret-", dir=data_dir)  # mode 0600
+        staging = Path(name)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(secrets.token_bytes(SECRET_BYTES))
+            os.link(staging, path)
+        except FileExistsError:
+            pass
+        finally:
+            staging.unlink()
+    secret = path.read_bytes()
+    if len(secret) != SECRET_BYTES:
+        raise ValueError(f"{path} is damaged ({len(secret)} bytes, {SECRET_BYTES} expected).")
+    return Seeds(secret)
 
 
 @dataclass
@@ -50,6 +107,9 @@ class BuiltDataset:
     licence: str
     description: str
     stats: dict[str, Any] = field(default_factory=dict)
+    # The test labels can be looked up in public sources (a published test set, a public corpus): no
+    # secret split can hide them, so tasks on this data train on the server only (see TaskSpec).
+    test_labels_public: bool = False
 
 
 def built_dataset(
@@ -63,6 +123,7 @@ def built_dataset(
     licence: str,
     description: str,
     stats: dict[str, Any],
+    test_labels_public: bool = False,
 ) -> BuiltDataset:
     """The record of one build. Every builder makes a full dataset and a tiny variant for tests and health
     checks; the tiny one has its own slug and says so in its title."""
@@ -74,6 +135,7 @@ def built_dataset(
         licence=licence,
         description=description,
         stats=stats,
+        test_labels_public=test_labels_public,
     )
 
 

@@ -78,4 +78,5 @@ def card_for_page(stats: dict[str, Any] | None) -> dict[str, Any]:
         "pictures": [p for p in stats.get("pictures", []) if isinstance(p, str)],
         "samples": [s for s in stats.get("samples", []) if isinstance(s, dict)][:8],
         "megabytes": round(int(stats.get("total_bytes", 0)) / (1024 * 1024), 1),
+        "test_inputs_megabytes": round(int(stats.get("file_sizes", {}).get("test_inputs.npz", 0)) / (1024 * 1024), 1),
     }

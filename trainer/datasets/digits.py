@@ -14,6 +14,7 @@ import numpy as np
 from trainer.datasets.base import (
     BuiltDataset,
     DatasetUnavailable,
+    Seeds,
     built_dataset,
     split_stats,
     stratified_split,
@@ -21,12 +22,14 @@ from trainer.datasets.base import (
 )
 from trainer.datasets.cards import save_image, strip
 
-VERSION = "2"
-SPLIT_SEED = 3301
+VERSION = "3"
 
 
-def load_digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Train images, train labels, test images, test labels: 8x8 float in 0..1, 78/22 stratified."""
+def load_digits_split(seeds: Seeds) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Train images, train labels, test images, test labels: 8x8 float in 0..1, 78/22 stratified.
+
+    The split is the installation's own: which of scikit-learn's 1,797 digits are held out is not in the source.
+    """
     try:
         from sklearn.datasets import load_digits
     except ImportError as error:
@@ -34,7 +37,7 @@ def load_digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     digits = load_digits()
     images = (digits.images / 16.0).astype(np.float32)
     labels = digits.target.astype(np.uint8)
-    train, test = stratified_split(labels, 0.22, np.random.default_rng(SPLIT_SEED))
+    train, test = stratified_split(labels, 0.22, seeds.rng("digits/split"))
     return images[train], labels[train], images[test], labels[test]
 
 
@@ -47,7 +50,6 @@ FRAMES = 8
 DIRECTIONS = ["north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west"]
 STEPS = [(-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1)]
 MOVING_SIZES = {False: (6000, 1600), True: (480, 160)}
-MOVING_SEED = 7717
 
 
 def moving_clips(images: np.ndarray, count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -77,9 +79,9 @@ def moving_clips(images: np.ndarray, count: int, rng: np.random.Generator) -> tu
     return clips, directions
 
 
-def build_moving(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
-    train_images, _, test_images, _ = load_digits_split()
-    rng = np.random.default_rng(MOVING_SEED + tiny)
+def build_moving(out_dir: Path, *, seeds: Seeds, tiny: bool = False) -> BuiltDataset:
+    train_images, _, test_images, _ = load_digits_split(seeds)
+    rng = seeds.rng(f"{MOVING_SLUG}/tiny={tiny}")
     train_count, test_count = MOVING_SIZES[tiny]
     train_x, train_y = moving_clips(train_images, train_count, rng)
     test_x, test_y = moving_clips(test_images, test_count, rng)
@@ -122,7 +124,6 @@ GAN_SLUG = "digits-gan"
 GAN_TINY_SLUG = "digits-gan-tiny"
 LATENT_DIM = 32
 NOISE_ROWS = {False: 2000, True: 300}
-GAN_SEED = 9043
 
 
 def train_classifier(images: np.ndarray, labels: np.ndarray) -> tuple[dict[str, np.ndarray], float]:
@@ -148,14 +149,14 @@ def copy_threshold(train_images: np.ndarray, test_images: np.ndarray) -> float:
     return float(np.percentile(np.sqrt(np.clip(squared.min(axis=1), 0, None)), 1))
 
 
-def build_gan(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
+def build_gan(out_dir: Path, *, seeds: Seeds, tiny: bool = False) -> BuiltDataset:
     from trainer import scoring
 
-    train_images, train_labels, test_images, test_labels = load_digits_split()
+    train_images, train_labels, test_images, test_labels = load_digits_split(seeds)
     weights, train_accuracy = train_classifier(train_images, train_labels)
     _, test_probabilities = scoring.mlp_forward(test_images, weights)
     test_accuracy = float(np.mean(test_probabilities.argmax(axis=1) == test_labels))
-    rng = np.random.default_rng(GAN_SEED)
+    rng = seeds.rng(f"{GAN_SLUG}/tiny={tiny}")
     noise = rng.normal(size=(NOISE_ROWS[tiny], LATENT_DIM)).astype(np.float32)
     threshold = copy_threshold(train_images, test_images)
     truth = {

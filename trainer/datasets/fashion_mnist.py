@@ -14,6 +14,7 @@ import numpy as np
 from trainer.datasets.base import (
     BuiltDataset,
     DatasetUnavailable,
+    Seeds,
     built_dataset,
     split_stats,
     write_splits,
@@ -29,16 +30,15 @@ SOURCE_FILES = {
 }
 INSTALL_HINT = "Fashion-MNIST needs the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist)"
 
-VERSION = "2"
+VERSION = "3"
 SLUG = "fashion-mnist"
 TINY_SLUG = "fashion-mnist-tiny"
 CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 NUM_CLASSES = len(CLASS_NAMES)
 IMAGE_SHAPE = (28, 28)
-# The tiny variant: per-class counts (2,000 train / 500 test in all) and a fixed seed so rebuilds are identical.
+# The tiny variant: per-class counts (2,000 train / 500 test in all), drawn with the installation's seeds.
 TINY_TRAIN_PER_CLASS = 200
 TINY_TEST_PER_CLASS = 50
-TINY_SEED = 20240611
 
 # IDX type codes (http://yann.lecun.com/exdb/mnist/): every multi-byte type is stored big-endian.
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -76,15 +76,21 @@ def _parse_idx_header(data: bytes, name: str) -> tuple[np.dtype[Any], tuple[int,
     return np.dtype(_IDX_DTYPES[type_code]), dims, offset
 
 
-def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
-    """Write the full set (60,000 / 10,000) or the tiny one (2,000 / 500) into `out_dir`."""
+def build(out_dir: Path, *, seeds: Seeds, tiny: bool = False) -> BuiltDataset:
+    """Write the full set (60,000 / 10,000) or the tiny one (2,000 / 500) into `out_dir`.
+
+    The test images are the public test set, in an order of this installation's own: their position says
+    nothing about their label.
+    """
     train_x, train_y, test_x, test_y = load_source()
+    rng = seeds.rng(f"{SLUG}/tiny={tiny}")
     if tiny:
-        rng = np.random.default_rng(TINY_SEED)
         train_pick = stratified_indices(train_y, TINY_TRAIN_PER_CLASS, rng)
         test_pick = stratified_indices(test_y, TINY_TEST_PER_CLASS, rng)
         train_x, train_y = train_x[train_pick], train_y[train_pick]
-        test_x, test_y = test_x[test_pick], test_y[test_pick]
+    else:
+        test_pick = rng.permutation(len(test_y))
+    test_x, test_y = test_x[test_pick], test_y[test_pick]
     write_splits(
         out_dir,
         train={"x": train_x, "y": train_y},
@@ -105,6 +111,7 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
         licence="MIT (Zalando Research)",
         description=_description(tiny),
         stats=stats,
+        test_labels_public=True,
     )
 
 
@@ -169,10 +176,9 @@ def _description(tiny: bool) -> str:
 
 EMBED_SLUG = "fashion-mnist-embed"
 EMBED_TINY_SLUG = "fashion-mnist-embed-tiny"
-EMBED_SEED = 4471
 
 
-def build_embeddings(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
+def build_embeddings(out_dir: Path, *, seeds: Seeds, tiny: bool = False) -> BuiltDataset:
     """Train images with labels; test images split into a labelled gallery and queries, both only for the scorer.
 
     The sandbox gets all test images in one array (gallery and queries shuffled together), so it cannot tell
@@ -181,7 +187,7 @@ def build_embeddings(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
     from trainer.datasets import cards
 
     train_x, train_y, test_x, test_y = load_source()
-    rng = np.random.default_rng(EMBED_SEED)
+    rng = seeds.rng(f"{EMBED_SLUG}/tiny={tiny}")
     if tiny:
         train_pick = stratified_indices(train_y, TINY_TRAIN_PER_CLASS, rng)
         test_pick = stratified_indices(test_y, TINY_TEST_PER_CLASS, rng)
@@ -225,4 +231,5 @@ def build_embeddings(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
             "shuffled together, without labels and without knowing which are queries."
         ),
         stats=stats,
+        test_labels_public=True,
     )

@@ -19,6 +19,7 @@ from trainer.datasets.base import (
     SHARED_DIR,
     BuiltDataset,
     DatasetUnavailable,
+    Seeds,
     built_dataset,
     split_stats,
     write_npz,
@@ -26,12 +27,11 @@ from trainer.datasets.base import (
 )
 from trainer.datasets.cards import save_image, strip
 
-VERSION = "1"
+VERSION = "2"
 SLUG = "fashion-negatives"
 TINY_SLUG = "fashion-negatives-tiny"
 # (target labels per class, target test per class, base training images, base epochs)
 SIZES = {False: (30, 200, 30000, 3), True: (10, 30, 3000, 1)}
-SEED = 2281
 PRETRAIN = Path(__file__).resolve().parent / "pretrain.py"
 
 
@@ -70,10 +70,10 @@ def pretrain(
         return (folder / "base.keras").read_bytes(), json.loads((folder / "base.json").read_text())
 
 
-def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
+def build(out_dir: Path, *, seeds: Seeds, tiny: bool = False) -> BuiltDataset:
     per_class, test_per_class, base_count, epochs = SIZES[tiny]
     train_x, train_y, test_x, test_y = fashion_mnist.load_source()
-    rng = np.random.default_rng(SEED + tiny)
+    rng = seeds.rng(f"{SLUG}/tiny={tiny}")
     order = rng.permutation(len(train_y))
     # The base learns from one part of the training split; the few target labels come from another part.
     base_rows, rest = order[:base_count], order[base_count:]
@@ -120,4 +120,5 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
             base_source_accuracy=round(base["source_accuracy"], 4),
             base_params=base["params"],
         ),
+        test_labels_public=True,
     )

@@ -24,6 +24,7 @@ from trainer.datasets.base import (
     TRAIN_FILE,
     BuiltDataset,
     files_checksum,
+    installation_seeds,
 )
 from trainer.models import Dataset
 
@@ -31,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 # slug -> (builder, version). The version is known before building, so an up-to-date folder is found without
 # building. Each full dataset has a tiny variant for tests and health checks.
-_DATASETS: dict[str, tuple[Callable[[Path], BuiltDataset], str]] = {}
+_DATASETS: dict[str, tuple[Callable[..., BuiltDataset], str]] = {}
 
 
 def _register(slug: str, tiny_slug: str, build: Callable[..., BuiltDataset], version: str) -> None:
@@ -51,7 +52,7 @@ _register(digits.MOVING_SLUG, digits.MOVING_TINY_SLUG, digits.build_moving, digi
 _register(babi.SLUG, babi.TINY_SLUG, babi.build, babi.VERSION)
 _register(digits.GAN_SLUG, digits.GAN_TINY_SLUG, digits.build_gan, digits.VERSION)
 _register(finetune.SLUG, finetune.TINY_SLUG, finetune.build, finetune.VERSION)
-BUILDERS: dict[str, Callable[[Path], BuiltDataset]] = {slug: pair[0] for slug, pair in _DATASETS.items()}
+BUILDERS: dict[str, Callable[..., BuiltDataset]] = {slug: pair[0] for slug, pair in _DATASETS.items()}
 VERSIONS: dict[str, str] = {slug: pair[1] for slug, pair in _DATASETS.items()}
 
 
@@ -78,7 +79,9 @@ def dataset_build(*, slug: str, data_dir: Path | None = None, force: bool = Fals
     if not force and dataset_is_current(slug=slug, data_dir=data_dir):
         logger.info("Dataset %s is up to date in %s", slug, folder)
         return Dataset.objects.get(slug=slug, version=VERSIONS[slug])
-    built = _build_atomically(BUILDERS[slug], folder)
+    data_root = Path(data_dir if data_dir is not None else settings.TRAINER_DATA_DIR)
+    seeds = installation_seeds(data_root, settings.TRAINER_DATASET_SECRET)
+    built = _build_atomically(functools.partial(BUILDERS[slug], seeds=seeds), folder)
     if (built.slug, built.version) != (slug, VERSIONS[slug]):
         raise RuntimeError(f"Builder for {slug} {VERSIONS[slug]} reported {built.slug} {built.version}.")
     dataset, _ = Dataset.objects.update_or_create(
@@ -92,6 +95,7 @@ def dataset_build(*, slug: str, data_dir: Path | None = None, force: bool = Fals
             "path": str(folder),
             "checksum": files_checksum(folder),
             "stats": built.stats,
+            "test_labels_public": built.test_labels_public,
         },
     )
     logger.info("Built dataset %s into %s", slug, folder)

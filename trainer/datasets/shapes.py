@@ -2,7 +2,8 @@
 
 Every pixel is labelled 0 (background), 1 (circle), 2 (rectangle) or 3 (triangle). Shapes have random sizes,
 positions and brightness, and may overlap (a later shape covers an earlier one), so a model must look at
-form, not at brightness. The generator is seeded: two builds are identical.
+form, not at brightness. The generator is seeded with the installation's secret: two builds are identical,
+and the test split cannot be recomputed elsewhere.
 """
 
 from __future__ import annotations
@@ -13,19 +14,19 @@ import numpy as np
 
 from trainer.datasets.base import (
     BuiltDataset,
+    Seeds,
     built_dataset,
     split_stats,
     write_splits,
 )
 from trainer.datasets.cards import mask_colours, save_image, strip
 
-VERSION = "1"
+VERSION = "2"
 SLUG = "shapes"
 TINY_SLUG = "shapes-tiny"
 SIZE = 32
 CLASS_NAMES = ["background", "circle", "rectangle", "triangle"]
 SIZES = {False: (4000, 1000), True: (400, 100)}
-SEED = 7311
 
 
 def _triangle(yy: np.ndarray, xx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -73,8 +74,8 @@ def generate(count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarr
     return images, masks
 
 
-def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
-    rng = np.random.default_rng(SEED + tiny)
+def build(out_dir: Path, *, seeds: Seeds, tiny: bool = False) -> BuiltDataset:
+    rng = seeds.rng(f"{SLUG}/tiny={tiny}")
     train_count, test_count = SIZES[tiny]
     train_x, train_y = generate(train_count, rng)
     test_x, test_y = generate(test_count, rng)

@@ -21,13 +21,14 @@ import numpy as np
 from trainer.datasets.base import (
     BuiltDataset,
     DatasetUnavailable,
+    Seeds,
     built_dataset,
     split_stats,
     write_splits,
 )
 
 INSTALL_HINT = "The spoken-digits task needs the Debian package espeak-ng (apt-get install espeak-ng)"
-VERSION = "1"
+VERSION = "2"
 SLUG = "spoken-digits"
 TINY_SLUG = "spoken-digits-tiny"
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -39,7 +40,6 @@ RATE = 8000
 SECONDS = 1.0
 TEST_FRACTION = 0.2
 TINY_SETTINGS = 30
-SEED = 6203
 
 
 def settings_grid() -> list[tuple[str, int, int]]:
@@ -81,10 +81,10 @@ def place(clip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(out + noise, -1, 1)
 
 
-def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
+def build(out_dir: Path, *, seeds: Seeds, tiny: bool = False) -> BuiltDataset:
     if shutil.which("espeak-ng") is None:
         raise DatasetUnavailable(f"{INSTALL_HINT}; the espeak-ng program is not on PATH.")
-    rng = np.random.default_rng(SEED)
+    rng = seeds.rng(SLUG)
     grid = settings_grid()
     order = rng.permutation(len(grid))
     if tiny:

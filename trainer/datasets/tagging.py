@@ -14,19 +14,19 @@ import numpy as np
 
 from trainer.datasets.base import (
     BuiltDataset,
+    Seeds,
     built_dataset,
     split_stats,
     write_splits,
 )
 
-VERSION = "1"
+VERSION = "2"
 SLUG = "neighbour-tags"
 TINY_SLUG = "neighbour-tags-tiny"
 LENGTH = 20
 TOKENS = 9
 TAGS = 3
 SIZES = {False: (8000, 2000), True: (600, 200)}
-SEED = 5519
 
 
 def tags_for(tokens: np.ndarray) -> np.ndarray:
@@ -39,8 +39,8 @@ def generate(count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarr
     return tokens, tags_for(tokens)
 
 
-def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
-    rng = np.random.default_rng(SEED + tiny)
+def build(out_dir: Path, *, seeds: Seeds, tiny: bool = False) -> BuiltDataset:
+    rng = seeds.rng(f"{SLUG}/tiny={tiny}")
     train_count, test_count = SIZES[tiny]
     train_x, train_y = generate(train_count, rng)
     test_x, test_y = generate(test_count, rng)

@@ -20,6 +20,7 @@ import numpy as np
 from trainer.datasets.base import (
     BuiltDataset,
     DatasetUnavailable,
+    Seeds,
     built_dataset,
     per_class,
     split_stats,
@@ -29,7 +30,7 @@ from trainer.datasets.base import (
 
 SOURCE = Path("/usr/share/wordnet/data.noun")
 INSTALL_HINT = "The WordNet text task needs the Debian package wordnet-base (apt-get install wordnet-base)"
-VERSION = "1"
+VERSION = "2"
 SLUG = "wordnet-glosses"
 TINY_SLUG = "wordnet-glosses-tiny"
 # WordNet's fixed lexicographer file numbers (lexnames(5WN)) for the ten classes used.
@@ -41,7 +42,6 @@ CLASS_NAMES = list(LEXFILES.values())
 PER_CLASS = {False: 2000, True: 80}
 SEQUENCE_LENGTH = 40
 VOCABULARY = 12000
-SEED = 9157
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
@@ -85,9 +85,9 @@ def encode(texts: list[str], vocabulary: list[str]) -> np.ndarray:
     return ids
 
 
-def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
+def build(out_dir: Path, *, seeds: Seeds, tiny: bool = False) -> BuiltDataset:
     texts, labels = read_glosses()
-    rng = np.random.default_rng(SEED)
+    rng = seeds.rng(SLUG)
     picked = per_class(labels, PER_CLASS[tiny], rng)
     train_rows, test_rows = stratified_split(labels[picked], 0.2, rng)
     train_idx, test_idx = picked[train_rows], picked[test_rows]
@@ -132,4 +132,5 @@ def build(out_dir: Path, *, tiny: bool = False) -> BuiltDataset:
             median_words=int(np.median(lengths)),
             max_words=int(max(lengths)),
         ),
+        test_labels_public=True,
     )
