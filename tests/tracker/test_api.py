@@ -34,6 +34,17 @@ def test_unknown_slug_is_404_json(api: APIClient) -> None:
     assert response.json() == {"detail": "No Competency matches the given query."} or response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/api/competencies/%C3%9E%03/", "/api/runs/1.5/", "/api/evidence/-1.5/file/", "/api/tasks/+0.0/", "/api/nope/"],
+)
+def test_an_api_path_that_matches_no_route_is_404_json(api: APIClient, path: str) -> None:
+    response = api.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
 @pytest.mark.parametrize("who,status", [("anonymous", 401), ("learner", 403), ("admin", 200)])
 def test_only_admins_write(
     api: APIClient, keras: Competency, alice: User, admin_user: User, who: str, status: int

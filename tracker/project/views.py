@@ -24,6 +24,10 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    # An API path that matches no route (an id that is not a number, a slug with a character slugs never have)
+    # answers like an API view's own 404: the schema promises JSON to API clients, not the site's page.
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
     return render(request, "404.html", status=404)
 
 
