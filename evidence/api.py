@@ -203,7 +203,10 @@ SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 
 
 @extend_schema(
-    responses=MyStandingSerializer(many=True),
+    responses={
+        200: MyStandingSerializer(many=True),
+        404: OpenApiResponse(ErrorSerializer, "No published competency with that slug (`competency`)."),
+    },
     parameters=[OpenApiParameter("competency", str, description="Only this competency (slug)")],
 )
 @api_view(["GET"])

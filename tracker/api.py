@@ -18,6 +18,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from tracker import selectors, throttling, tokens
 from tracker.errors import DomainError
 from tracker.models import Competency
+from tracker.openapi import LOCKED_OUT
 from tracker.serializers import CompetencyListSerializer, CompetencySerializer
 
 
@@ -57,10 +58,17 @@ class TokenRequestSerializer(serializers.Serializer[Any]):
 
 @extend_schema(
     request=TokenRequestSerializer,
-    responses=inline_serializer(
-        "TokenResponse",
-        {"token": serializers.CharField(), "name": serializers.CharField(), "expires_at": serializers.DateTimeField()},
-    ),
+    responses={
+        200: inline_serializer(
+            "TokenResponse",
+            {
+                "token": serializers.CharField(),
+                "name": serializers.CharField(),
+                "expires_at": serializers.DateTimeField(),
+            },
+        ),
+        429: LOCKED_OUT,
+    },
 )
 class ObtainTokenView(APIView):
     """POST username and password: a new named token for `Authorization: Token <token>`, shown this once.

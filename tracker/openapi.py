@@ -3,7 +3,8 @@
 Most error statuses follow from what an operation is, and are added here to every operation they apply to:
 bad input (400), credentials (401), refusals of writes (403), unknown objects and pages (404), oversized
 bodies (413) and throttles (429). Refusals only some operations make (409 for a state that does not allow the
-action, 429 for a quota) are declared on those operations with `CONFLICT` and `OVER_QUOTA`.
+action, 429 for a quota or a login lockout) are declared on those operations with `CONFLICT`, `OVER_QUOTA` and
+`LOCKED_OUT`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ class ErrorSerializer(serializers.Serializer[Any]):
 
 CONFLICT = OpenApiResponse(ErrorSerializer, "The state of things does not allow this now; `detail` says why.")
 OVER_QUOTA = OpenApiResponse(ErrorSerializer, "Over an attempt quota; `Retry-After` says when to try again.")
+LOCKED_OUT = OpenApiResponse(
+    ErrorSerializer, "Too many failed logins for this username or address; `Retry-After` says when to try again."
+)
 _RETRY_AFTER = {"schema": {"type": "integer"}, "description": "Seconds after which the same request can succeed."}
 
 

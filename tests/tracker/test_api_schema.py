@@ -80,6 +80,16 @@ def test_submissions_list_429_with_retry_after() -> None:
         assert "Retry-After" in operation["responses"]["429"]["headers"]
 
 
+def test_the_token_operation_lists_the_login_lockout_429_with_retry_after() -> None:
+    responses = schema()["paths"]["/api/auth/token/"]["post"]["responses"]
+    assert "Retry-After" in responses["429"]["headers"]
+    assert responses["429"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+def test_standing_lists_the_404_of_a_competency_it_does_not_know() -> None:
+    assert "404" in schema()["paths"]["/api/me/standing/"]["get"]["responses"]
+
+
 def test_state_changes_list_409() -> None:
     found = {(method, path): op for method, path, op in operations() if (method, path) in STATE_CHANGES}
     assert set(found) == STATE_CHANGES
