@@ -153,8 +153,11 @@ class TrainingEvidenceSerializer(EvidenceSerializer):
     task = serializers.CharField(
         write_only=True, required=False, help_text="With `file`: the task spec's slug (default: the claim's task)."
     )
+    # Null on read for evidence that cites no run (every kind but filed training), so the schema says so.
     run = serializers.IntegerField(
-        required=False, help_text="Training: the finished attempt to file (at /api/runs/<id>/); read: the run cited."
+        required=False,
+        allow_null=True,
+        help_text="Training: the finished attempt to file (at /api/runs/<id>/); read: the run cited, or null.",
     )
     note = serializers.CharField(
         write_only=True, required=False, allow_blank=True, help_text="Training: what you want feedback on."

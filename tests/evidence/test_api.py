@@ -43,6 +43,16 @@ def test_written_answer_is_submitted_by_default(api: APIClient, keras: Competenc
     assert data["competency"] == "keras"
 
 
+def test_evidence_that_cites_no_run_reads_run_null_as_the_schema_allows(
+    api: APIClient, alice: User, keras: Competency
+) -> None:
+    evidence = make_evidence(alice, written_claim(keras))
+    assert api.get(f"/api/evidence/{evidence.pk}/").json()["run"] is None
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    run = schema["components"]["schemas"]["TrainingEvidence"]["properties"]["run"]
+    assert run["type"] == "integer" and run["nullable"] is True
+
+
 def test_draft_then_submit(api: APIClient, keras: Competency) -> None:
     data = api.post(
         "/api/evidence/",
