@@ -34,7 +34,12 @@ TRAIN_OUTPUTS = {"progress.jsonl": 1 * MB, "result.json": 64 * 1024}
 PREDICT_OUTPUTS = {
     "predictions.npy": 200 * MB, "model.json": 64 * 1024, "result.json": 64 * 1024,
     "summary.txt": 1 * MB, "environment.json": 64 * 1024, "architecture.png": 5 * MB, "extra_metrics.json": 64 * 1024,
+    "custom.json": 64 * 1024,
 }  # fmt: skip
+# A model with custom objects is described by the prediction sandbox from its file alone (no learner code
+# there); its predictions come from a third sandbox that imports the learner's code to rebuild it, and
+# only the predictions (and an explanation of a failure) are taken from that one.
+PREDICT_CODE_OUTPUTS = {"predictions.npy": 200 * MB, "result.json": 64 * 1024}
 # The auxiliary measures the prediction harness adds to the scorer's metrics (out/extra_metrics.json), keyed
 # by the spec entry that makes it measure them (trainer/harness/harness.py: predict): a task declares them
 # through its spec. Any other key is ignored, and none overwrites a metric the scorer computed.
@@ -81,6 +86,7 @@ class Job:
     param_count: int | None = None
     environment: dict[str, Any] = field(default_factory=dict)
     model_summary: str = ""
+    custom_objects: list[str] = field(default_factory=list)  # the model needed the learner's code to be rebuilt
 
     @property
     def log_tail(self) -> str:
@@ -135,7 +141,7 @@ def _train(job: Job, files: dict[str, Path]) -> Path:
 
 def _predict(job: Job, files: dict[str, Path], model_path: Path) -> Path:
     runner = get_runner()
-    spec = {**job.task.learner_spec(), "describe": True}
+    spec = {**job.task.learner_spec(), "describe": True, "has_code": job.source_kind == "py"}
     try:
         runner.start(
             mode="predict",
@@ -151,6 +157,33 @@ def _predict(job: Job, files: dict[str, Path], model_path: Path) -> Path:
     _record(job, outcome, "prediction")
     _raise_for_outcome(outcome, stage="prediction", wall_seconds=PREDICT_WALL_SECONDS)
     _read_description(job, outcome.files)
+    if job.custom_objects and job.source_kind == "py":
+        return _predict_with_code(job, files, model_path)
+    if "predictions.npy" not in outcome.files:
+        raise LearnerFailure(ErrorKind.BAD_PREDICTIONS, "The model produced no predictions.")
+    return outcome.files["predictions.npy"]
+
+
+def _predict_with_code(job: Job, files: dict[str, Path], model_path: Path) -> Path:
+    """Predictions of a model with custom objects, rebuilt in a fresh sandbox with the learner's code imported."""
+    runner = get_runner()
+    try:
+        runner.start(
+            mode="predict_code",
+            inputs={
+                "model.keras": model_path, "submission.py": job.source,
+                "data/test_inputs.npz": files["test_inputs"], **_shared(files),
+            },
+            spec=job.task.learner_spec(),
+            memory_bytes=job.task.memory_mb * MB,
+        )  # fmt: skip
+        outcome = runner.wait(wall_seconds=PREDICT_WALL_SECONDS, poll=ProgressWatch(runner, job, budget=None))
+        outcome.files = runner.collect(PREDICT_CODE_OUTPUTS, job.artifacts / "predict-code")
+    finally:
+        runner.destroy()
+    job.timings["predict_code"] = outcome.seconds
+    _record(job, outcome, "prediction with your code")
+    _raise_for_outcome(outcome, stage="prediction", wall_seconds=PREDICT_WALL_SECONDS)
     if "predictions.npy" not in outcome.files:
         raise LearnerFailure(ErrorKind.BAD_PREDICTIONS, "The model produced no predictions.")
     return outcome.files["predictions.npy"]
@@ -176,7 +209,7 @@ def _score(job: Job, files: dict[str, Path], predictions: Path) -> dict[str, Any
         raise LearnerFailure(
             ErrorKind.BAD_PREDICTIONS, f"The predictions could not be scored: {', '.join(unscorable)} is not a number."
         )
-    metrics |= _sandbox_metrics(job, predictions.parent / "extra_metrics.json", scorer_keys=set(metrics))
+    metrics |= _sandbox_metrics(job, job.artifacts / "predict" / "extra_metrics.json", scorer_keys=set(metrics))
     return {"metrics": metrics, "passed": decide_all(metrics, task.metric, task.threshold, task.criteria)}
 
 
@@ -238,6 +271,9 @@ def _read_description(job: Job, files: dict[str, Path]) -> None:
         job.environment = outputs.environment(
             outputs.read_json_object(files.get("environment.json"), "environment.json")
         )
+        job.custom_objects = outputs.custom_objects(outputs.read_json_object(files.get("custom.json"), "custom.json"))
+        if job.custom_objects:  # shown with the versions: the mentor sees the model needed the learner's code
+            job.environment["custom_objects"] = job.custom_objects
     except BadOutput as error:
         raise LearnerFailure(ErrorKind.BAD_OUTPUT, error.message) from error
     job.model_summary = outputs.summary_text(files.get("summary.txt"))

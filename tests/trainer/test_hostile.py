@@ -84,6 +84,15 @@ def save(name, *layers):
 
 save("seven_outputs.keras", keras.layers.Dense(7, activation="softmax"))
 save("lambda_layer.keras", keras.layers.Lambda(lambda x: x), keras.layers.Dense(10, activation="softmax"))
+
+
+@keras.saving.register_keras_serializable(package="mine")
+class Twice(keras.layers.Layer):
+    def call(self, x):
+        return x * 2
+
+
+save("custom_layer.keras", Twice(), keras.layers.Dense(10, activation="softmax"))
 """
 
 
@@ -610,6 +619,16 @@ def test_a_lambda_layer_upload_is_an_unsafe_model(
     assert_failed(run, "unsafe_model")
     assert "Lambda layer" in run.error_message, run.error_message
     assert_reference_trains(worker, tiny_task, children)
+
+
+def test_a_custom_layer_upload_asks_for_the_code(
+    worker: Worker, models_task: TaskSpec, keras_files: dict[str, bytes]
+) -> None:
+    """A .keras file alone cannot bring the code of its custom objects, and none is ever imported for it."""
+    run = wait_for_run(submit(learner(), models_task, keras_files["custom_layer.keras"], "custom.keras"))
+
+    assert_failed(run, "bad_model_file")
+    assert "mine>Twice" in run.error_message and "submit the code" in run.error_message, run.error_message
 
 
 # --- 17-18: the process tree, notebooks ----------------------------------------------------------------

@@ -7,11 +7,12 @@ This file's job is to make the common path pleasant: load the learner's code, tr
 progress callback, save the model, and explain mistakes in words a learner understands.
 
 Protocol: started warm (imports TensorFlow, then prints READY_LINE), it reads one JSON command
-line on stdin: {"mode": "train"} or {"mode": "predict"}. It works in /job and writes:
+line on stdin: {"mode": "train"}, {"mode": "predict"} or {"mode": "predict_code"}. It works in /job and writes:
   /job/out/progress.jsonl   one JSON line per epoch (train)
   /job/out/model.keras      the trained model (train)
   /job/out/predictions.npy  predictions on the test inputs (predict)
   /job/out/summary.txt, /job/out/environment.json, /job/out/architecture.png
+  /job/out/custom.json      the model's custom objects, when it has any (predict): see predict()
   /job/out/result.json      {"ok": bool, "error_kind": str, "message": str}
 Standard library, numpy and keras only: no Django, no platform code.
 """
@@ -29,6 +30,7 @@ import platform
 import sys
 import time
 import traceback
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -244,7 +246,13 @@ def progress_callback(epochs: int, metric: str) -> Any:
 
 
 def guard_fit(budget: int, progress: Any) -> None:
-    """Every fit() call gets the progress callback and at most the epoch budget."""
+    """Every fit() call gets the progress callback and at most the epoch budget.
+
+    Installed before the learner's module is imported, on every class of keras.Model's hierarchy that defines
+    fit (the backend's trainer among them), so code cannot keep the unguarded method aside at import. This
+    keeps honest code and casual shortcuts within the budget; a custom training loop (train() with
+    GradientTape, as a GAN needs) is bounded by the task's wall-clock and CPU limits, which hold for anything.
+    """
     import keras
 
     original = keras.Model.fit
@@ -260,7 +268,9 @@ def guard_fit(budget: int, progress: Any) -> None:
         kwargs["callbacks"] = [*list(kwargs.get("callbacks") or []), progress]
         return original(self, **kwargs)
 
-    keras.Model.fit = fit
+    for cls in keras.Model.__mro__:
+        if "fit" in vars(cls):
+            cls.fit = fit  # type: ignore[method-assign]
 
 
 def train() -> None:
@@ -269,11 +279,11 @@ def train() -> None:
 
     keras.utils.set_random_seed(int(spec.get("seed", 0)))
     data = load_training_data(spec)
-    module = load_submission()
-    model = build(module, spec)
     epochs = int(spec.get("epochs", 1))
     progress = progress_callback(epochs, spec.get("metric", "accuracy"))
-    guard_fit(epochs, progress)
+    guard_fit(epochs, progress)  # before any learner code runs
+    module = load_submission()
+    model = build(module, spec)
     has_train = callable(getattr(module, "train", None))
     if not has_train and not spec.get("loss", "sparse_categorical_crossentropy"):
         raise LearnerError("missing_train", "This task has no standard loss: define train(model, data, spec).")
@@ -339,10 +349,19 @@ def environment() -> None:
 
 
 def predict() -> None:
+    """The trusted prediction: no learner code runs here. A model of built-in Keras objects is loaded with
+    safe_mode and described, measured and run. A model with custom objects (registered layers, activations...)
+    cannot be rebuilt without the learner's code, so it is described from the file alone (configuration and
+    weights: nothing it says can be changed by code) and custom.json asks the platform for predict_code."""
     spec = json.loads((JOB / "spec.json").read_text())
     import keras
     import numpy as np
 
+    config = saved_config(JOB / "model.keras")
+    custom = custom_objects(config)
+    if custom:
+        describe_saved_model(config, custom, spec)
+        return
     try:
         model = keras.saving.load_model(JOB / "model.keras", safe_mode=True, compile=False)
     except ValueError as error:
@@ -365,6 +384,178 @@ def predict() -> None:
         describe_model(model)
 
 
+def predict_code() -> None:
+    """Predictions of a model with custom objects: the learner's module is imported first, so that its
+    @keras.saving.register_keras_serializable objects are known, then the model is loaded with safe_mode.
+    Learner code runs here (with the test inputs, never the labels): the platform takes only the predictions
+    from this sandbox, as it would from any model; what it says about the model came from predict()."""
+    spec = json.loads((JOB / "spec.json").read_text())
+    import keras
+    import numpy as np
+
+    load_submission()
+    try:
+        model = keras.saving.load_model(JOB / "model.keras", safe_mode=True, compile=False)
+    except Exception as error:  # every failure is the model's, explained to the learner
+        raise LearnerError(
+            "bad_model_file",
+            f"Your code was imported, yet Keras could not rebuild the model: {str(error)[:600]} {REGISTER_HINT}",
+        ) from error
+    x = load_inputs(JOB / "data" / "test_inputs.npz", spec)
+    np.save(OUT / "predictions.npy", np.asarray(model.predict(x, batch_size=512, verbose=0)), allow_pickle=False)
+
+
+REGISTER_HINT = (
+    'Decorate each custom class and function with @keras.saving.register_keras_serializable(package="mine") '
+    "at the top level of your file, and give custom layers a get_config() that returns their constructor "
+    "arguments; the platform imports your file before loading the model."
+)
+# Parts of a saved configuration that prediction never deserializes (the model is loaded with compile=False).
+_NOT_LOADED = frozenset({"compile_config", "build_config"})
+
+
+def saved_config(path: Path) -> Any:
+    """The configuration inside a .keras file, read without building anything."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return json.loads(archive.read("config.json"))
+    except (OSError, KeyError, ValueError, RecursionError, zipfile.BadZipFile) as error:
+        raise LearnerError("bad_model_file", f"The model file could not be read: {str(error)[:300]}") from error
+
+
+def _objects(config: Any) -> Any:
+    """Every serialized object (a dict with a class_name) in a configuration, iteratively (depth is the file's)."""
+    stack = [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "class_name" in node:
+                yield node
+            stack.extend(v for k, v in node.items() if k not in _NOT_LOADED)
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def custom_objects(config: Any) -> dict[str, bool]:
+    """The custom objects a saved model needs to be rebuilt: name -> registered (with a package, `pkg>Name`).
+
+    Built-in Keras objects name a keras module; custom classes have none (or their own), and custom functions
+    are stored as {"class_name": "function", "config": name}.
+    """
+    found: dict[str, bool] = {}
+    for node in _objects(config):
+        module, kind = node.get("module"), node.get("class_name")
+        name = node.get("registered_name") or kind
+        if kind == "__lambda__":  # Python bytecode: never loaded, with or without the learner's code
+            raise LearnerError(
+                "unsafe_model", "The model contains a Lambda layer or other Python code, which cannot be loaded safely."
+            )
+        if kind == "function" and module == "builtins":
+            name = node.get("config")
+        elif (isinstance(kind, str) and kind.startswith("__")) or (
+            isinstance(module, str) and module.startswith("keras")
+        ):
+            continue  # Keras's own values (tensors, arrays, bytes, slices) and built-in objects
+        if isinstance(name, str):
+            found[name[:200]] = ">" in name
+    return found
+
+
+def builtin_class_names(config: Any) -> set[str]:
+    """The built-in Keras classes in a configuration (a custom class named like one does not count)."""
+    return {
+        node["class_name"]
+        for node in _objects(config)
+        if isinstance(node.get("module"), str)
+        and node["module"].startswith("keras")
+        and isinstance(node["class_name"], str)
+    }
+
+
+def saved_weights(path: Path) -> dict[str, Any]:
+    """The model's weights as stored (path -> array), without the optimizer's: what the predictions use."""
+    import h5py
+    import numpy as np
+
+    found: dict[str, Any] = {}
+    try:
+        with (
+            zipfile.ZipFile(path) as archive,
+            archive.open("model.weights.h5") as raw,
+            h5py.File(io.BytesIO(raw.read()), "r") as weights,
+        ):
+
+            def visit(name: str, item: Any) -> None:
+                if isinstance(item, h5py.Dataset) and not name.startswith("optimizer/"):
+                    found[name] = np.asarray(item[()])
+
+            weights.visititems(visit)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
+        raise LearnerError("bad_model_file", f"The model's weights could not be read: {str(error)[:300]}") from error
+    return found
+
+
+def describe_saved_model(config: Any, custom: dict[str, bool], spec: dict[str, Any]) -> None:
+    """A model with custom objects, described from its file: the facts the platform shows and checks."""
+    unregistered = sorted(name for name, registered in custom.items() if not registered)
+    if unregistered:
+        raise LearnerError(
+            "bad_model_file",
+            f"The model uses custom objects Keras cannot find by name: {', '.join(unregistered[:10])}. {REGISTER_HINT}",
+        )
+    if not spec.get("has_code"):
+        raise LearnerError(
+            "bad_model_file",
+            f"The model uses custom objects ({', '.join(sorted(custom)[:10])}), which only your code defines: "
+            "submit the code (.py or .ipynb) that builds and trains it instead of the .keras file.",
+        )
+    required = spec.get("required_layers")
+    if required and not builtin_class_names(config) & set(required):
+        raise LearnerError(
+            "missing_layer", f"This task proves an architecture: the model needs a {' or '.join(required)} layer."
+        )
+    weights = saved_weights(JOB / "model.keras")
+    params = sum(int(array.size) for array in weights.values())
+    write_json("model.json", {"params": params})
+    if spec.get("base_model"):
+        write_json(
+            "extra_metrics.json", {"base_weights_reused": base_weights_reused_from(list(weights.values()), spec)}
+        )
+    (OUT / "summary.txt").write_text(saved_summary(config, weights, custom))
+    environment()
+    write_json("custom.json", {"custom_objects": sorted(custom)})
+
+
+def saved_summary(config: Any, weights: dict[str, Any], custom: dict[str, bool]) -> str:
+    """A summary table from the file: each top-level layer, its class, its stored weights and their size."""
+    body = config.get("config", {}) if isinstance(config, dict) else {}
+    layers = body.get("layers") if isinstance(body, dict) else None
+    rows = []
+    for layer in layers if isinstance(layers, list) else []:
+        if not isinstance(layer, dict):
+            continue
+        inner = layer.get("config")
+        name = str(layer.get("name") or (inner.get("name") if isinstance(inner, dict) else None) or "?")
+        kind = str(layer.get("registered_name") or layer.get("class_name") or "?")
+        mine = [array for path, array in weights.items() if path.startswith(f"layers/{name}/")]
+        shapes = ", ".join(str(tuple(array.shape)) for array in mine[:4]) + (" ..." if len(mine) > 4 else "")
+        rows.append((f"{name} ({kind})", shapes or "-", sum(int(a.size) for a in mine)))
+    total = sum(int(array.size) for array in weights.values())
+    title = (config.get("registered_name") or config.get("class_name")) if isinstance(config, dict) else "?"
+    lines = [
+        f'Model: "{body.get("name", "model") if isinstance(body, dict) else "model"}" ({title})',
+        "Described from the saved file (configuration and stored weights): the model uses custom objects, "
+        f"{', '.join(sorted(custom)[:10])}, so it was rebuilt for prediction with your code imported.",
+        "",
+        f"{'Layer (type)':<60}{'Weights':<28}{'Param #':>12}",
+        "-" * 100,
+        *(f"{label[:59]:<60}{shapes[:27]:<28}{count:>12,}" for label, shapes, count in rows),
+        "-" * 100,
+        f"Total params: {total:,}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def base_weights_reused(model: Any, spec: dict[str, Any]) -> float:
     """The share of the base model's kernels found in the submitted model, allowing for fine-tuning.
 
@@ -372,13 +563,18 @@ def base_weights_reused(model: Any, spec: dict[str, Any]) -> float:
     (cosine similarity of the flattened, centred values at least 0.8): fine-tuning moves weights a little,
     while a model trained from scratch has unrelated kernels. Biases and 1-D weights are not counted.
     """
+    return base_weights_reused_from(model.get_weights(), spec)
+
+
+def base_weights_reused_from(arrays: list[Any], spec: dict[str, Any]) -> float:
+    """base_weights_reused over the submitted model's weight arrays (however they were read)."""
     import keras
     import numpy as np
 
     base = keras.saving.load_model(JOB / spec["base_model"], safe_mode=True, compile=False)
 
-    def kernels(m: Any) -> list[tuple[tuple[int, ...], Any]]:
-        return [(np.shape(w), np.asarray(w, dtype="float64").ravel()) for w in m.get_weights() if np.ndim(w) >= 2]
+    def kernels(weights: list[Any]) -> list[tuple[tuple[int, ...], Any]]:
+        return [(np.shape(w), np.asarray(w, dtype="float64").ravel()) for w in weights if np.ndim(w) >= 2]
 
     def centred(v: Any) -> Any:
         v = v - v.mean()
@@ -386,9 +582,9 @@ def base_weights_reused(model: Any, spec: dict[str, Any]) -> float:
         return v / norm if norm > 0 else v
 
     submitted: dict[tuple[int, ...], list[Any]] = {}
-    for shape, kernel in kernels(model):
+    for shape, kernel in kernels(arrays):
         submitted.setdefault(shape, []).append(centred(kernel))
-    base_kernels = kernels(base)
+    base_kernels = kernels(base.get_weights())
     found = sum(
         1 for shape, k in base_kernels if any(float(centred(k) @ other) >= 0.8 for other in submitted.get(shape, []))
     )
@@ -404,7 +600,7 @@ def main() -> int:
     command = json.loads(sys.stdin.readline() or "{}")
     OUT.mkdir(exist_ok=True)
     try:
-        {"train": train, "predict": predict}[command.get("mode", "")]()
+        {"train": train, "predict": predict, "predict_code": predict_code}[command.get("mode", "")]()
     except LearnerError as error:
         write_json("result.json", {"ok": False, "error_kind": error.kind, "message": error.message})
         print(f"skillproof: {error.kind}: {error.message}", file=sys.stderr)

@@ -125,6 +125,23 @@ def environment(data: dict[str, Any] | None) -> dict[str, str | list[str]]:
     return kept
 
 
+MAX_CUSTOM_OBJECTS = 50
+
+
+def custom_objects(data: dict[str, Any] | None) -> list[str]:
+    """The custom objects out/custom.json names (the model needs the learner's code to be rebuilt); [] if none.
+
+    Raises:
+        BadOutput: present but not a list of names.
+    """
+    if data is None:
+        return []
+    names = data.get("custom_objects")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+        raise BadOutput("The prediction stage reported custom objects it could not name (out/custom.json).")
+    return [safe_text(name)[:MAX_ENVIRONMENT_CHARS] for name in names[:MAX_CUSTOM_OBJECTS]]
+
+
 def summary_text(path: Path | None) -> str:
     """The model summary, cut to size; empty when there is none."""
     if path is None or not path.is_file():
