@@ -13,11 +13,11 @@ import hashlib
 import ipaddress
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from axes.helpers import get_client_username
-from axes.models import AccessFailureLog
+from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -141,3 +141,13 @@ def _wait(scope: str, key: str, limit: int, since: Any, period: timedelta) -> in
 
 def _whole_seconds(delta: timedelta) -> int:
     return math.ceil(delta.total_seconds())
+
+
+def login_records_prune(now: datetime | None = None) -> dict[str, int]:
+    """Forget what no lockout needs any more: failures older than FAILURE_MEMORY (they no longer lengthen a
+    lockout) and attempts whose lockout has expired. Without this the tables only grow (a bot trying
+    random usernames adds a row per try). Run hourly by beat."""
+    now = now or timezone.now()
+    failures, _ = AccessFailureLog.objects.filter(attempt_time__lt=now - FAILURE_MEMORY).delete()
+    expired, _ = AccessAttempt.objects.filter(expiration__expires_at__lte=now).delete()
+    return {"failures": failures, "attempts": expired}

@@ -125,6 +125,31 @@ def test_axes_reset_lifts_a_lockout(client: Client, alice: User) -> None:
     assert login(client, PASSWORD).status_code == 302
 
 
+def test_login_records_no_lockout_needs_are_pruned_by_beat(client: Client, alice: User) -> None:
+    from datetime import timedelta
+
+    from axes.models import AccessAttempt, AccessFailureLog
+    from django.utils import timezone
+
+    from tracker.project.settings import CELERY_BEAT_SCHEDULE
+    from tracker.tasks import prune_login_records
+
+    for number in range(LIMIT):
+        login(client, "wrong", username=f"bot-{number}")  # a bot trying usernames: a row per try
+    assert AccessFailureLog.objects.count() == LIMIT and AccessAttempt.objects.exists()
+    assert prune_login_records() == {"failures": 0, "attempts": 0}  # all still needed: the lockout holds
+    assert login(client, PASSWORD).status_code == 429
+    later = timezone.now() + timedelta(days=1, minutes=1)
+    AccessFailureLog.objects.update(attempt_time=timezone.now() - timedelta(days=1, minutes=1))
+    from tracker.throttling import login_records_prune
+
+    pruned = login_records_prune(now=later)
+    assert pruned["failures"] == LIMIT + 1 and pruned["attempts"] >= 1  # the refused right password counted too
+    assert not AccessFailureLog.objects.exists() and not AccessAttempt.objects.exists()
+    assert login(client, PASSWORD).status_code == 302
+    assert CELERY_BEAT_SCHEDULE["prune-login-records"]["task"] == "tracker.tasks.prune_login_records"
+
+
 def test_signup_is_limited_per_email_address(client: Client) -> None:
     for n in range(3):
         assert signup(client, f"erin{n}", "erin@example.com").status_code == 302

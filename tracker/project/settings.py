@@ -346,6 +346,7 @@ CELERY_BEAT_SCHEDULE = {
     "reap-training-runs": {"task": "trainer.tasks.reap_runs", "schedule": float(TRAINER_REAP_INTERVAL_SECONDS)},
     "prune-attempts": {"task": "trainer.tasks.prune_attempts", "schedule": 3600.0},
     "prune-evidence-files": {"task": "evidence.tasks.prune_evidence_files", "schedule": 3600.0},
+    "prune-login-records": {"task": "tracker.tasks.prune_login_records", "schedule": 3600.0},
 }
 
 LOGGING = {
