@@ -13,7 +13,8 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
@@ -200,8 +201,8 @@ def _run(run: TrainingRun) -> None:
             source_kind="keras" if run.source_kind == "keras" else "py",
             source=_prepare_source(run, Path(tmp)),
             artifacts=artifacts,
-            on_progress=lambda rows, log: _on_progress(run.pk, rows, log),
-            on_stage=lambda stage: _on_stage(run.pk, stage),
+            on_progress=lambda rows, log: _on_progress(run, rows, log),
+            on_stage=lambda stage: _on_stage(run, stage),
         )
         _execute(run, job)
 
@@ -243,18 +244,43 @@ def _prepare_source(run: TrainingRun, folder: Path) -> Path:
     return path
 
 
-def _on_stage(run_id: int, stage: str) -> None:
-    TrainingRun.objects.filter(pk=run_id).update(stage=stage, heartbeat_at=timezone.now())
+def _held(run: TrainingRun) -> QuerySet[TrainingRun]:
+    """The run, if it is still at the attempt `run` knows of and not finished.
+
+    Every write of a worker's outcome goes through this, so an attempt the reaper gave up on (its worker
+    was silent too long) and queued again can never overwrite the attempt that replaced it.
+    """
+    return TrainingRun.objects.filter(pk=run.pk, attempt=run.attempt, status__in=TrainingRun.ACTIVE)
 
 
-def _on_progress(run_id: int, rows: list[dict[str, Any]], log: str) -> bool:
-    """Heartbeat, live progress and log tail; returns True when the run should be cancelled."""
-    updates: dict[str, Any] = {"heartbeat_at": timezone.now(), "log_tail": log}
+def _on_stage(run: TrainingRun, stage: str) -> None:
+    _heartbeat(run, {"stage": stage})
+
+
+def _on_progress(run: TrainingRun, rows: list[dict[str, Any]], log: str) -> bool:
+    """Heartbeat, live progress and log tail; True when the run must stop (cancelled, or no longer this
+    attempt's)."""
+    updates: dict[str, Any] = {"log_tail": log}
     if rows:
         last = rows[-1]
         updates |= {"history": rows, "epoch": int(last.get("epoch", len(rows)))}
-    TrainingRun.objects.filter(pk=run_id).update(**updates)
-    return bool(TrainingRun.objects.filter(pk=run_id, cancel_requested=True).exists())
+    return _heartbeat(run, updates)
+
+
+def _heartbeat(run: TrainingRun, updates: dict[str, Any]) -> bool:
+    # The heartbeat feeds the live page and tells the reaper this worker is alive: a database that is
+    # briefly unreachable (restarted, failed over) must not throw away the training in progress. The run
+    # goes on; if the database stays away past TRAINER_HEARTBEAT_STALE_SECONDS the reaper queues it again,
+    # and this attempt stops at its next heartbeat, when it finds the run is no longer its own.
+    try:
+        if not _held(run).filter(status=State.RUNNING).update(heartbeat_at=timezone.now(), **updates):
+            logger.warning("Run %s: attempt %s was taken over or finished elsewhere; stopping it", run.pk, run.attempt)
+            return True
+        return _held(run).filter(cancel_requested=True).exists()
+    except (OperationalError, InterfaceError) as error:
+        logger.warning("Run %s: heartbeat not recorded, training goes on: %s", run.pk, error)
+        connection.close()  # the next heartbeat opens a fresh connection
+        return False
 
 
 def _execute(run: TrainingRun, job: Job) -> None:
@@ -281,7 +307,16 @@ def _release_for_retry(run: TrainingRun, job: Job, error: Exception) -> None:
     if isinstance(error, SandboxUnavailable) or run.attempt >= settings.TRAINER_MAX_ATTEMPTS:
         _finish_failed(run, ErrorKind.PLATFORM_ERROR, f"The training platform failed: {error}", job=job)
         return
-    TrainingRun.objects.filter(pk=run.pk).update(status=State.QUEUED, stage=TrainingRun.Stage.WAITING)
+    _held(run).update(
+        status=State.QUEUED,
+        stage=TrainingRun.Stage.WAITING,
+        notices=[*run.notices, _requeued_notice(run, "The training platform failed during this attempt")],
+    )
+
+
+def _requeued_notice(run: TrainingRun, what: str) -> str:
+    """What the learner reads on the run page and in the API when their attempt is started again."""
+    return f"{what}; it was queued again and starts over (platform retry {run.attempt})."
 
 
 def _finished_fields(run: TrainingRun, job: Job | None) -> dict[str, Any]:
@@ -304,7 +339,11 @@ def _finish_scored(run: TrainingRun, job: Job, result: dict[str, Any]) -> None:
     fields = _finished_fields(run, job) | {
         "status": State.SUCCEEDED, "metrics": result["metrics"], "passed": result["passed"],
     }  # fmt: skip
-    TrainingRun.objects.filter(pk=run.pk).update(**fields)
+    if not _held(run).update(**fields):
+        logger.warning(
+            "Run %s: attempt %s finished after it was taken over; its result is dropped", run.pk, run.attempt
+        )
+        return
     _legacy_evidence_finished(run, scored=True)
     if result["passed"] and run.file_if_passes:
         run_file_automatically(run=TrainingRun.objects.select_related("task", "learner").get(pk=run.pk))
@@ -313,14 +352,15 @@ def _finish_scored(run: TrainingRun, job: Job, result: dict[str, Any]) -> None:
 @transaction.atomic
 def _finish_failed(run: TrainingRun, kind: str, message: str, job: Job | None = None) -> None:
     fields = _finished_fields(run, job) | {"status": State.FAILED, "error_kind": kind, "error_message": message}
-    TrainingRun.objects.filter(pk=run.pk).update(**fields)
-    _legacy_evidence_finished(run, scored=False)
+    if _held(run).update(**fields):
+        _legacy_evidence_finished(run, scored=False)
 
 
 @transaction.atomic
 def _finish_cancelled(run: TrainingRun) -> None:
     fields = {"status": State.CANCELLED, "finished_at": timezone.now(), "stage": TrainingRun.Stage.DONE}
-    TrainingRun.objects.filter(pk=run.pk).update(**fields)
+    if not _held(run).update(**fields):
+        return
     for filing in run.filings.select_related("evidence"):
         evidence_services.evidence_training_cancelled(evidence=filing.evidence)
 
@@ -385,7 +425,9 @@ def runs_reap() -> dict[str, int]:
             )
             failed += 1
         elif TrainingRun.objects.filter(pk=run.pk, status=State.RUNNING, heartbeat_at__lt=stale).update(
-            status=State.QUEUED, stage=TrainingRun.Stage.WAITING
+            status=State.QUEUED,
+            stage=TrainingRun.Stage.WAITING,
+            notices=[*run.notices, _requeued_notice(run, "The worker training this attempt stopped responding")],
         ):
             run_enqueue(run_id=run.pk)
             requeued += 1
