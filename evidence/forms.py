@@ -98,12 +98,25 @@ class QueueFilterForm(ChoicesMixin):
     competency = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     claim = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Kind.choices])
-    learner = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    # A username, not a list of every learner: a cohort has thousands (the picker alone was 200 KB per page).
+    learner = forms.CharField(required=False, max_length=150, label="Learner (username)")
     min_age_days = forms.IntegerField(required=False, min_value=0, max_value=3650, label="Waiting at least (days)")
 
-    def __init__(self, *args: Any, competencies: list[Any], learners: list[Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, competencies: list[Any], learners: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.learners = learners  # a queryset: only the named learner is looked up
         self._choice_field("competency").choices = [("", "Any competency"), *((c.pk, c.title) for c in competencies)]
         claims = [(cl.pk, f"{c.title} · {cl.order}. {cl.text[:50]}") for c in competencies for cl in c.claims.all()]
         self._choice_field("claim").choices = [("", "Any claim"), *claims]
-        self._choice_field("learner").choices = [("", "Any learner"), *((u.pk, u.username) for u in learners)]
+
+    def clean_learner(self) -> int | None:
+        """The learner's id, from a username (or an id, as links from older pages carry)."""
+        name = (self.cleaned_data.get("learner") or "").strip()
+        if not name:
+            return None
+        found = self.learners.filter(username=name).values_list("pk", flat=True).first()
+        if found is None and name.isdigit():
+            found = self.learners.filter(pk=int(name)).values_list("pk", flat=True).first()
+        if found is None:
+            raise forms.ValidationError("No learner by that username has evidence in the competencies you review.")
+        return int(found)

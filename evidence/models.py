@@ -89,7 +89,14 @@ class Evidence(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "evidence"
-        indexes = [models.Index(fields=["learner", "competency"]), models.Index(fields=["competency", "status"])]
+        indexes = [
+            models.Index(fields=["learner", "competency"]),
+            models.Index(fields=["competency", "status"]),
+            # The review queue: one status, oldest first, a page at a time.
+            models.Index(fields=["status", "submitted_at", "id"]),
+            # A learner's own evidence, newest first.
+            models.Index(fields=["learner", "-updated_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.learner} for claim {self.claim_id} (v{self.version})"

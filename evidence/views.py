@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -207,7 +208,8 @@ def evidence_file(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
 @login_required
 def my_evidence(request: AuthenticatedHttpRequest) -> HttpResponse:
     evidence = Evidence.objects.filter(learner=request.user).select_related("claim", "competency")
-    return render(request, "evidence/my_evidence.html", {"evidence_list": evidence[:500]})
+    page = Paginator(evidence.order_by("-updated_at", "-pk"), 50).get_page(request.GET.get("page"))
+    return render(request, "evidence/my_evidence.html", {"evidence_list": page.object_list, "page": page})
 
 
 @login_required
@@ -228,7 +230,7 @@ def review_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     competencies = list(selectors.mentored_competencies(mentor).prefetch_related("claims"))
     if not competencies:
         raise Http404("You do not mentor any competency.")
-    form = QueueFilterForm(request.GET or None, competencies=competencies, learners=list(selectors.learners_of(mentor)))
+    form = QueueFilterForm(request.GET or None, competencies=competencies, learners=selectors.learners_of(mentor))
     filters = selectors.QueueFilters(
         **{k: v for k, v in (form.cleaned_data if form.is_valid() else {}).items() if v not in (None, "")}
     )
@@ -245,10 +247,16 @@ def mentor_learners(request: AuthenticatedHttpRequest) -> HttpResponse:
     competencies = list(selectors.mentored_competencies(request.user))
     if not competencies:
         raise Http404("You do not mentor any competency.")
-    learners = list(selectors.learners_of(request.user))
-    standings = standings_for_learners(learner_ids=[u.pk for u in learners], competencies=competencies)
-    rows = [(u, [standings[(u.pk, c.pk)] for c in competencies]) for u in learners]
-    return render(request, "evidence/mentor_learners.html", {"competencies": competencies, "rows": rows})
+    search = request.GET.get("q", "").strip()[:150]
+    learners = selectors.learners_of(request.user)
+    if search:
+        learners = learners.filter(username__icontains=search)
+    page = Paginator(learners, 50).get_page(request.GET.get("page"))
+    standings = standings_for_learners(learner_ids=[u.pk for u in page.object_list], competencies=competencies)
+    rows = [(u, [standings[(u.pk, c.pk)] for c in competencies]) for u in page.object_list]
+    query = urlencode({"q": search}) if search else ""
+    context = {"competencies": competencies, "rows": rows, "page": page, "search": search, "query": query}
+    return render(request, "evidence/mentor_learners.html", context)
 
 
 @login_required

@@ -45,8 +45,12 @@ def count_queries(client: Client, url: str) -> int:
 
 
 @pytest.mark.parametrize(
-    "url,persona", [("/review/", "mentor"), ("/review/learners/", "mentor"), ("/dashboard/", "learner")]
-)
+    "url,persona",
+    [
+        ("/review/", "mentor"), ("/review/learners/", "mentor"), ("/review/learners/?q=learner", "mentor"),
+        ("/dashboard/", "learner"), ("/evidence/", "learner"), ("/notifications/", "learner"),
+    ],
+)  # fmt: skip
 def test_page_queries_do_not_grow_with_rows(
     client: Client, keras: Competency, charlie: User, url: str, persona: str, django_assert_max_num_queries: Any
 ) -> None:
@@ -73,3 +77,26 @@ def test_api_queue_queries_do_not_grow(
     fill(keras, learner_count=30, per_learner=10)
     with django_assert_max_num_queries(small):
         client.get("/api/evidence/?scope=queue")
+
+
+def test_pages_of_a_cohort_stay_a_page_long(client: Client, keras: Competency, charlie: User) -> None:
+    """A cohort's lists are paged (50 rows), and the queue's learner filter is a username, not every learner."""
+    fill(keras, learner_count=60, per_learner=2)
+    client.force_login(charlie)
+    learners = client.get("/review/learners/").content.decode()
+    assert "Page 1 of 2 (60 learners)" in learners
+    queue = client.get("/review/").content.decode()
+    assert queue.count("<option") < 40  # competencies, claims and kinds only
+    some = Evidence.objects.filter(status="submitted").select_related("learner").first()
+    assert some is not None
+    filtered = client.get(f"/review/?learner={some.learner.username}")
+    assert filtered.status_code == 200 and all(e.learner_id == some.learner_id for e in filtered.context["queue"])
+    unknown = client.get("/review/?learner=nobody-at-all").content.decode()
+    assert "No learner by that username" in unknown
+    by_id = client.get(f"/review/?learner={some.learner_id}")  # links from older pages carried the id
+    assert all(e.learner_id == some.learner_id for e in by_id.context["queue"])
+    learner = some.learner
+    client.force_login(learner)
+    Evidence.objects.update(learner=learner)
+    mine = client.get("/evidence/").content.decode()
+    assert "Page 1 of 3 (120 pieces of evidence)" in mine
