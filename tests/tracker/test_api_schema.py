@@ -110,3 +110,13 @@ def test_only_the_list_documents_the_list_parameters() -> None:
     paths = schema()["paths"]
     assert {p["name"] for p in paths["/api/runs/{id}/"]["get"]["parameters"]} == {"id"}
     assert {p["name"] for p in paths["/api/evidence/{id}/reviews/"]["get"]["parameters"]} == {"id"}
+
+
+def test_page_is_documented_as_the_whole_number_from_1_it_is_checked_against() -> None:
+    pages = [
+        parameter
+        for _, _, operation in operations()
+        for parameter in operation.get("parameters", [])
+        if parameter["name"] == "page"
+    ]
+    assert pages and all(page["schema"] == {"type": "integer", "minimum": 1} for page in pages)

@@ -26,3 +26,11 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if page < 1:
             raise ValidationError({self.page_query_param: ["Enter a page number: a whole number from 1, or last."]})
         return page
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        """DRF's `page` parameter, with the bound it is checked against (a fuzzer sent 0 as a valid page)."""
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"]["minimum"] = 1
+        return parameters
