@@ -141,6 +141,9 @@ def stop(processes: list[subprocess.Popen[bytes]]) -> None:
 def main() -> int:
     env = prepare_environment()
     manage(env, "migrate", "--noinput", "-v", "0")
+    if not env.get("CREDENTIALS_SIGNING_KEY"):
+        # The issuer's key file, like var/secret_key: made once, mode 0600, kept (README, Credentials).
+        manage(env, "credentials_key", "create")
     manage(env, "collectstatic", "--noinput", "-v", "0")
     manage(env, "setup_demo")
     prepare_sandbox(env)

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.test import Client
 
+from credentials.multikey import secret_key_encode
 from tracker.models import Competency
 
 REPO = Path(settings.BASE_DIR)
@@ -47,13 +49,15 @@ def test_swagger_ui_is_served_from_the_app_not_a_cdn(client: Client) -> None:
 
 
 def _compose_environment() -> dict[str, str]:
-    """The web service's environment as `docker compose` would give it with nothing set but SECRET_KEY."""
+    """The web service's environment as `docker compose` would give it with nothing set but what it requires."""
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    # A required variable gets a made-up value; the signing key must be a real key to pass the check.
+    required = {"CREDENTIALS_SIGNING_KEY": secret_key_encode(Ed25519PrivateKey.generate())}
     env = {}
     for name, value in compose["x-app"]["environment"].items():
         text = str(value)
         text = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: m.group(2), text)
-        text = re.sub(r"\$\{(\w+):\?[^}]*\}", lambda m: "compose-" + "k" * 60, text)
+        text = re.sub(r"\$\{(\w+):\?[^}]*\}", lambda m: required.get(m.group(1), "compose-" + "k" * 60), text)
         env[name] = text
     return env
 

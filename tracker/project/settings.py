@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "tracker",
     "evidence",
     "trainer",
+    "credentials",
 ]
 
 MIDDLEWARE = [
@@ -342,6 +343,10 @@ TRAINER_ATTEMPT_RETENTION_DAYS = envint("TRAINER_ATTEMPT_RETENTION_DAYS", 30)
 TRAINER_STORAGE_MB = envint("TRAINER_STORAGE_MB", 500)
 # The files of withdrawn or rejected evidence are deleted this long after its last change.
 EVIDENCE_FILE_RETENTION_DAYS = envint("EVIDENCE_FILE_RETENTION_DAYS", 180)
+# Signed credentials (credentials/keys.py): the issuer's Ed25519 keys as Multikeys, oldest first, the last signs.
+# From CREDENTIALS_SIGNING_KEY (comma-separated) if set, else from the key file (one per line, mode 0600).
+CREDENTIALS_SIGNING_KEY = os.environ.get("CREDENTIALS_SIGNING_KEY", "")
+CREDENTIALS_KEY_FILE = Path(os.environ.get("CREDENTIALS_KEY_FILE", VAR_DIR / "credentials_keys"))
 CELERY_BEAT_SCHEDULE = {
     "reap-training-runs": {"task": "trainer.tasks.reap_runs", "schedule": float(TRAINER_REAP_INTERVAL_SECONDS)},
     "prune-attempts": {"task": "trainer.tasks.prune_attempts", "schedule": 3600.0},

@@ -37,6 +37,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("", include("evidence.urls")),
     path("", include("trainer.urls")),
+    path("", include("credentials.urls")),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/signup/done/", views.signup_done, name="signup-done"),
     path("accounts/activate/<str:uidb64>/<str:token>/", views.activate, name="activate"),

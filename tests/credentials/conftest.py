@@ -1,0 +1,25 @@
+"""Issuer keys in a private key file, and the site's public URL, for every credentials test that asks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from credentials.keys import IssuerKey, issuer_keys, keyfile_create
+from tests.credentials.helpers import SITE
+
+
+@pytest.fixture
+def key_file(settings: Any, tmp_path: Path) -> Path:
+    settings.SITE_URL = SITE
+    settings.CREDENTIALS_SIGNING_KEY = ""
+    settings.CREDENTIALS_KEY_FILE = tmp_path / "credentials_keys"
+    keyfile_create(settings.CREDENTIALS_KEY_FILE)
+    return Path(settings.CREDENTIALS_KEY_FILE)
+
+
+@pytest.fixture
+def issuer_key(key_file: Path) -> IssuerKey:
+    return issuer_keys()[-1]
