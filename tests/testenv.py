@@ -16,3 +16,6 @@ if "VAR_DIR" not in os.environ:
     _var = Path(tempfile.mkdtemp(prefix="skillproof-test-"))
     (_var / "static").mkdir()
     os.environ["VAR_DIR"] = str(_var)
+
+# Hypothesis (under schemathesis, in the fuzz campaign) keeps its caches with the run's files, not in the checkout.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(os.environ["VAR_DIR"], "hypothesis"))
