@@ -12,4 +12,5 @@ if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
 fi
 python manage.py build_datasets
 python manage.py sandbox_setup
-exec celery -A tracker.project worker --loglevel INFO --concurrency "${WORKER_CONCURRENCY:-1}"
+# WORKER_QUEUES: "celery" (CPU runs), "gpu" (runs of tasks that need an accelerator), or both ("celery,gpu").
+exec celery -A tracker.project worker --loglevel INFO --concurrency "${WORKER_CONCURRENCY:-1}" --queues "${WORKER_QUEUES:-celery}"

@@ -133,6 +133,9 @@ class TaskSpec(models.Model):
     is_active = models.BooleanField(default=True)
     # Fast variants for tests and health checks: hidden from learners (pages, API, submissions, leaderboards).
     is_tiny = models.BooleanField(default=False)
+    needs_accelerator = models.BooleanField(
+        default=False, help_text="Runs only on workers started for the accelerator queue (TRAINER_GPU_QUEUE)."
+    )
     baseline = models.FloatField(
         null=True, blank=True, help_text="The metric a trivial model reaches (e.g. always the commonest class)."
     )
@@ -187,6 +190,22 @@ class TaskSpec(models.Model):
     def learner_spec(self) -> dict[str, Any]:
         """What build_model(spec) receives: the task's spec plus the budgets it must respect."""
         return {**self.spec, "epochs": self.max_epochs, "max_params": self.max_params, "metric": self.metric}
+
+
+class WorkerSeen(models.Model):
+    """A Celery worker that said it is alive (trainer.workers): which queues it serves, and when it last said so."""
+
+    name = models.CharField(max_length=200, unique=True)
+    queues = models.JSONField(default=list)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "worker"
+
+    def __str__(self) -> str:
+        return self.name
 
 
 def run_code_upload_to(instance: TrainingRun, filename: str) -> str:
@@ -273,6 +292,15 @@ class TrainingRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status not in self.ACTIVE
+
+    @property
+    def waiting_without_worker(self) -> bool:
+        """Queued, and no worker that serves this run's queue has been seen for TRAINER_NO_WORKER_MINUTES."""
+        if self.status != self.State.QUEUED:
+            return False
+        from trainer.workers import queue_unserved
+
+        return queue_unserved(needs_accelerator=self.task.needs_accelerator)
 
     def queue_position(self) -> int | None:
         """1 for the next run to start, under the fair order the dispatcher follows; None once it has started."""

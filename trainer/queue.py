@@ -24,37 +24,41 @@ def _last_start() -> Subquery:
     return Subquery(started.order_by("-started_at").values("started_at")[:1])
 
 
-def fair_order() -> QuerySet[TrainingRun]:
-    """Queued runs, the next to start first."""
-    return (
-        TrainingRun.objects.filter(status=State.QUEUED, cancel_requested=False)
-        .annotate(learner_last_start=_last_start())
-        .order_by(F("learner_last_start").asc(nulls_first=True), "created_at", "pk")
+def fair_order(*, accelerator: bool | None = None) -> QuerySet[TrainingRun]:
+    """Queued runs, the next to start first; only those of tasks that need (or do not need) an accelerator."""
+    runs = TrainingRun.objects.filter(status=State.QUEUED, cancel_requested=False)
+    if accelerator is not None:
+        runs = runs.filter(task__needs_accelerator=accelerator)
+    return runs.annotate(learner_last_start=_last_start()).order_by(
+        F("learner_last_start").asc(nulls_first=True), "created_at", "pk"
     )
 
 
-def next_run_locked() -> TrainingRun | None:
+def next_run_locked(*, accelerator: bool = False) -> TrainingRun | None:
     """The next run to start, locked for this transaction; runs other workers hold are skipped.
 
     PostgreSQL: `FOR UPDATE SKIP LOCKED`, so workers never wait on each other. SQLite takes the
     database's write lock at the start of the transaction (IMMEDIATE), which serialises dispatchers.
     """
-    runs = fair_order()
+    runs = fair_order(accelerator=accelerator)
     if connection.features.has_select_for_update_skip_locked:
         runs = runs.select_for_update(skip_locked=True, of=("self",))
     return runs.select_related("task__dataset").first()
 
 
 def queue_positions() -> dict[int, int]:
-    """Run id -> 1-based place in the order runs will start, if nobody else submits meanwhile.
+    """Run id -> 1-based place in the order runs of its kind (accelerator or not) will start, if nobody else
+    submits meanwhile."""
+    return _positions(accelerator=False) | _positions(accelerator=True)
 
-    Simulates the dispatcher: learners take turns in order of their last start; each turn starts a
-    learner's oldest queued run, after which that learner's last start is the newest.
-    """
+
+def _positions(*, accelerator: bool) -> dict[int, int]:
+    """Simulates the dispatcher of one queue: learners take turns in order of their last start; each turn
+    starts a learner's oldest queued run, after which that learner's last start is the newest."""
     queued: dict[int, list[int]] = defaultdict(list)
     first_created: dict[int, datetime] = {}
     last_start: dict[int, datetime | None] = {}
-    rows = fair_order().values_list("pk", "learner_id", "created_at", "learner_last_start")  # type: ignore[misc]
+    rows = fair_order(accelerator=accelerator).values_list("pk", "learner_id", "created_at", "learner_last_start")  # type: ignore[misc]
     for run_id, learner_id, created_at, started in rows:
         queued[learner_id].append(run_id)
         first_created.setdefault(learner_id, created_at)

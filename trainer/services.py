@@ -164,10 +164,13 @@ def run_enqueue(*, run_id: int) -> None:
     submission still succeeds, and the reaper sends the message again after TRAINER_REQUEUE_SECONDS.
     """
     from trainer.tasks import train_run
+    from trainer.workers import queue_name
 
     TrainingRun.objects.filter(pk=run_id).update(enqueued_at=timezone.now())
+    accelerator = TrainingRun.objects.filter(pk=run_id).values_list("task__needs_accelerator", flat=True).first()
+    queue = queue_name(needs_accelerator=bool(accelerator))
     try:
-        train_run.delay(run_id)
+        train_run.apply_async(args=(run_id,), kwargs={"queue": queue}, queue=queue)
     except BrokerUnreachable as error:
         logger.warning("Run %s: the broker is unreachable, the reaper will send it again: %s", run_id, error)
 
@@ -175,12 +178,13 @@ def run_enqueue(*, run_id: int) -> None:
 # --- execute (worker) ----------------------------------------------------------------------------
 
 
-def run_next(*, worker: str) -> int | None:
-    """Start the run that is fairly next (trainer.queue), run the pipeline, record the outcome.
+def run_next(*, worker: str, accelerator: bool = False) -> int | None:
+    """Start the run that is fairly next (trainer.queue) among those of its kind (`accelerator`: the runs of
+    tasks that need one), run the pipeline, record the outcome.
 
     Returns the id of the run executed, or None when nothing was queued (a duplicate or late message).
     """
-    run = _dispatch(worker)
+    run = _dispatch(worker, accelerator)
     if run is None:
         return None
     try:
@@ -207,7 +211,7 @@ def _run(run: TrainingRun) -> None:
         _execute(run, job)
 
 
-def _dispatch(worker: str) -> TrainingRun | None:
+def _dispatch(worker: str, accelerator: bool = False) -> TrainingRun | None:
     """Take the next run in the fair order and mark it running, in one short transaction.
 
     Runs interrupted too often are failed on the way (and the next one is taken), so a run that
@@ -215,7 +219,7 @@ def _dispatch(worker: str) -> TrainingRun | None:
     """
     while True:
         with transaction.atomic():
-            run = next_run_locked()
+            run = next_run_locked(accelerator=accelerator)
             if run is None:
                 return None
             if run.attempt >= settings.TRAINER_MAX_ATTEMPTS:

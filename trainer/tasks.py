@@ -6,18 +6,20 @@ import os
 from typing import Any
 
 from celery import Task, shared_task
-from celery.signals import worker_process_init, worker_process_shutdown
+from celery.signals import worker_process_init, worker_process_shutdown, worker_ready, worker_shutdown
+from django.conf import settings
 
 from trainer import services
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
-def train_run(self: Task, run_id: int | None = None) -> int | None:
-    """Train, predict and score the run that is fairly next (`run_id` says which submission sent the
-    message; the queue, not the message, decides). Only platform faults are retried; learner errors end
-    the run."""
+def train_run(self: Task, run_id: int | None = None, queue: str | None = None) -> int | None:
+    """Train, predict and score the run that is fairly next among the runs of `queue`'s kind (`run_id`
+    says which submission sent the message; the database's fair order, not the message, decides). Only
+    platform faults are retried; learner errors end the run."""
+    accelerator = queue == settings.TRAINER_GPU_QUEUE
     try:
-        return services.run_next(worker=f"{self.request.hostname} pid {os.getpid()}")
+        return services.run_next(worker=f"{self.request.hostname} pid {os.getpid()}", accelerator=accelerator)
     except services.PlatformFault as fault:
         raise self.retry(exc=fault, countdown=5) from fault
 
@@ -32,6 +34,26 @@ def reap_runs() -> dict[str, int]:
 def prune_attempts() -> int:
     """Periodic: the model and pictures of old attempts never filed as evidence are deleted."""
     return services.attempts_prune()
+
+
+_beat: Any = None
+
+
+@worker_ready.connect
+def start_beat(sender: Any = None, **_: Any) -> None:
+    """The worker says it is alive, and which queues it serves, until it stops (trainer.workers)."""
+    from trainer.workers import Beat
+
+    global _beat
+    queues = sorted(sender.app.amqp.queues.consume_from) if sender is not None else []
+    _beat = Beat(name=getattr(sender, "hostname", None) or f"worker pid {os.getpid()}", queues=queues)
+    _beat.start()
+
+
+@worker_shutdown.connect
+def stop_beat(**_: Any) -> None:
+    if _beat is not None:
+        _beat.stop()
 
 
 @worker_process_init.connect

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -142,7 +143,10 @@ def _run_context(
     unfiled = {c.pk for c in run.task.claims()} - {f.evidence.claim_id for f in filings}
     if filing is None and is_owner and run.can_be_filed and unfiled:
         filing = FilingForm(run=run)
-    return {"run": run, "is_owner": is_owner, "filing_form": filing, "filings": filings}
+    return {
+        "run": run, "is_owner": is_owner, "filing_form": filing, "filings": filings,
+        "no_worker_minutes": settings.TRAINER_NO_WORKER_MINUTES,
+    }  # fmt: skip
 
 
 @login_required

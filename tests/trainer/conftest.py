@@ -69,11 +69,13 @@ def _worker_env(data_dir: Path, extra: dict[str, str]) -> dict[str, str]:
 class Worker:
     """A real `celery worker` process (with beat) on the test database and broker."""
 
-    def __init__(self, data_dir: Path, log: Path, **extra: str) -> None:
+    def __init__(self, data_dir: Path, log: Path, queues: str = "", beat: bool = True, **extra: str) -> None:
         self.log_path = log
         command = [
             sys.executable, "-m", "celery", "-A", "tracker.project", "worker", "--loglevel", "INFO", "--concurrency", "1",
-            "--beat", "--schedule", str(log.parent / "beat-schedule"), "--hostname", f"test-{os.getpid()}@%h",
+            "--hostname", f"test-{os.getpid()}-{log.stem}@%h",
+            *(["--beat", "--schedule", str(log.parent / "beat-schedule")] if beat else []),
+            *(["--queues", queues] if queues else []),
         ]  # fmt: skip
         with log.open("ab") as out:
             self.process = subprocess.Popen(

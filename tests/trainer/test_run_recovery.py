@@ -46,7 +46,7 @@ def test_an_attempt_submitted_while_the_broker_is_down_is_accepted_and_sent_by_t
     alice: User, tiny_task: TaskSpec, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     with (
-        mock.patch.object(train_run, "delay", side_effect=BROKER_DOWN),
+        mock.patch.object(train_run, "apply_async", side_effect=BROKER_DOWN),
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = post_attempt(api_for(alice), tiny_task)
@@ -54,9 +54,9 @@ def test_an_attempt_submitted_while_the_broker_is_down_is_accepted_and_sent_by_t
     run = TrainingRun.objects.get(pk=response.json()["id"])
     assert run.status == "queued"
     message_lost(run, settings)
-    with mock.patch.object(train_run, "delay") as delay:
+    with mock.patch.object(train_run, "apply_async") as delay:
         assert services.runs_reap()["requeued"] == 1
-    delay.assert_called_once_with(run.pk)
+    delay.assert_called_once_with(args=(run.pk,), kwargs={"queue": "celery"}, queue="celery")
 
 
 def test_the_reaper_sends_every_lost_message_though_the_broker_refuses_one(
@@ -65,9 +65,9 @@ def test_the_reaper_sends_every_lost_message_though_the_broker_refuses_one(
     runs = [submit(alice, tiny_task, REFERENCE), submit(bob, tiny_task, REFERENCE)]
     for run in runs:
         message_lost(run, settings)
-    with mock.patch.object(train_run, "delay", side_effect=[BROKER_DOWN, None]) as delay:
+    with mock.patch.object(train_run, "apply_async", side_effect=[BROKER_DOWN, None]) as delay:
         services.runs_reap()
-    assert sorted(call.args[0] for call in delay.call_args_list) == sorted(run.pk for run in runs)
+    assert sorted(call.kwargs["args"][0] for call in delay.call_args_list) == sorted(run.pk for run in runs)
 
 
 def test_a_learner_is_told_their_attempt_was_queued_again_when_its_worker_went_silent(
@@ -77,7 +77,7 @@ def test_a_learner_is_told_their_attempt_was_queued_again_when_its_worker_went_s
     run = started("worker-a")
     silent = timezone.now() - timedelta(seconds=settings.TRAINER_HEARTBEAT_STALE_SECONDS + 5)
     TrainingRun.objects.filter(pk=run.pk).update(heartbeat_at=silent)
-    with mock.patch.object(train_run, "delay"):
+    with mock.patch.object(train_run, "apply_async"):
         assert services.runs_reap()["requeued"] == 1
     told = (
         "The worker training this attempt stopped responding; it was queued again and starts over (platform retry 1)."

@@ -38,7 +38,20 @@ def check_sandbox() -> dict[str, Any]:
     return sandbox_status()
 
 
+def check_training() -> dict[str, Any]:
+    from trainer.workers import queue_report
+
+    try:
+        return queue_report()
+    except Exception as error:  # noqa: BLE001 - the database check already says why
+        return {"error": type(error).__name__}
+
+
 def check_all() -> dict[str, Any]:
-    # The sandbox is reported but does not fail the check: pages and reviews work without it.
+    # The sandbox and the training queue are reported but do not fail the check: pages and reviews work without
+    # them (a load balancer keeps the web server; a person sees `training.stuck`).
     checks = {"database": check_database(), "broker": check_broker()}
-    return {"ok": all(c["ok"] for c in checks.values()), **checks, "training_sandbox": check_sandbox()}
+    return {
+        "ok": all(c["ok"] for c in checks.values()), **checks,
+        "training_sandbox": check_sandbox(), "training": check_training(),
+    }  # fmt: skip

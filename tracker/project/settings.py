@@ -335,6 +335,14 @@ TRAINER_MAX_ATTEMPTS = envint("TRAINER_MAX_ATTEMPTS", 3)
 TRAINER_SUBMISSION_MAX_MB = envint("TRAINER_SUBMISSION_MAX_MB", 20)
 # Queued runs older than this are sent to the broker again (a restarted broker may have lost them).
 TRAINER_REQUEUE_SECONDS = envint("TRAINER_REQUEUE_SECONDS", 300)
+# Runs of tasks that need an accelerator go to their own Celery queue, consumed only by workers started for
+# it (`celery worker -Q gpu`, or `-Q celery,gpu`); every other run goes to Celery's default queue.
+TRAINER_CPU_QUEUE = "celery"
+TRAINER_GPU_QUEUE = os.environ.get("TRAINER_GPU_QUEUE", "gpu")
+# Each worker says it is alive this often (trainer.workers); a queue no worker has served for
+# TRAINER_NO_WORKER_MINUTES is shown to the learners waiting on it and in /healthz.
+TRAINER_WORKER_BEAT_SECONDS = envint("TRAINER_WORKER_BEAT_SECONDS", 15)
+TRAINER_NO_WORKER_MINUTES = envint("TRAINER_NO_WORKER_MINUTES", 5)
 TRAINER_REAP_INTERVAL_SECONDS = envint("TRAINER_REAP_INTERVAL_SECONDS", 30)
 # Attempts: site-wide quotas (tasks and learners may have their own), retention and storage.
 TRAINER_ATTEMPTS_PER_DAY = envint("TRAINER_ATTEMPTS_PER_DAY", 20)
