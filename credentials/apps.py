@@ -6,4 +6,5 @@ class CredentialsConfig(AppConfig):
     verbose_name = "Credentials"
 
     def ready(self) -> None:
-        from credentials import checks  # noqa: F401 - registers the signing-key check
+        # The signing-key check registers itself; the receivers issue credentials when evidence is approved.
+        from credentials import checks, receivers  # noqa: F401

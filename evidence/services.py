@@ -27,6 +27,7 @@ from evidence.models import (
     Status,
 )
 from evidence.notebooks import NotebookError, notebook_parse
+from evidence.signals import evidence_approved
 from tracker.models import Claim, User
 
 logger = logging.getLogger(__name__)
@@ -352,6 +353,8 @@ def review_record(
     locked.save(update_fields=["status", "updated_at"])
     _copy_state(evidence, locked)
     _notify_learner(locked, review)
+    if locked.status == Status.APPROVED:
+        evidence_approved.send(sender=Evidence, evidence=locked)
     return review
 
 

@@ -23,3 +23,30 @@ def key_file(settings: Any, tmp_path: Path) -> Path:
 @pytest.fixture
 def issuer_key(key_file: Path) -> IssuerKey:
     return issuer_keys()[-1]
+
+
+@pytest.fixture
+def widgets(db: None) -> Any:
+    from tests.conftest import make_competency
+
+    return make_competency("Widgets", claims=2)
+
+
+@pytest.fixture
+def mentor(widgets: Any) -> Any:
+    from tests.conftest import make_user
+    from tracker.services import mentor_assign
+
+    user = make_user("mona")
+    mentor_assign(mentor=user, competencies=[widgets])
+    return user
+
+
+@pytest.fixture
+def issued(issuer_key: IssuerKey, alice: Any, widgets: Any, mentor: Any) -> Any:
+    """Alice's credential for Widgets, issued when her last claim was approved."""
+    from credentials.models import IssuedCredential
+    from tests.credentials.helpers import approve_every_claim
+
+    approve_every_claim(alice, widgets, mentor)
+    return IssuedCredential.objects.get(learner=alice, competency=widgets)

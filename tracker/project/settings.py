@@ -355,6 +355,10 @@ EVIDENCE_FILE_RETENTION_DAYS = envint("EVIDENCE_FILE_RETENTION_DAYS", 180)
 # From CREDENTIALS_SIGNING_KEY (comma-separated) if set, else from the key file (one per line, mode 0600).
 CREDENTIALS_SIGNING_KEY = os.environ.get("CREDENTIALS_SIGNING_KEY", "")
 CREDENTIALS_KEY_FILE = Path(os.environ.get("CREDENTIALS_KEY_FILE", VAR_DIR / "credentials_keys"))
+# Issued credentials expire this many days after issue (validUntil); 0: they do not expire.
+CREDENTIALS_VALID_DAYS = envint("CREDENTIALS_VALID_DAYS", 0)
+# The largest credential (JSON) the verify page and API accept.
+CREDENTIALS_VERIFY_MAX_BYTES = envint("CREDENTIALS_VERIFY_MAX_BYTES", 256 * 1024)
 CELERY_BEAT_SCHEDULE = {
     "reap-training-runs": {"task": "trainer.tasks.reap_runs", "schedule": float(TRAINER_REAP_INTERVAL_SECONDS)},
     "prune-attempts": {"task": "trainer.tasks.prune_attempts", "schedule": 3600.0},

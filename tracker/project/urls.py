@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from credentials.api import CredentialDetail, CredentialList, CredentialVerify
 from evidence.api import my_standing
 from tracker import api, views
 from tracker.project import views as site
@@ -18,6 +19,9 @@ router.register("runs", TrainingRunViewSet, basename="api-run")
 api_patterns = [
     *router.urls,
     path("me/standing/", my_standing, name="api-my-standing"),
+    path("credentials/", CredentialList.as_view(), name="api-credential-list"),
+    path("credentials/verify/", CredentialVerify.as_view(), name="api-credential-verify"),
+    path("credentials/<uuid:pk>/", CredentialDetail.as_view(), name="api-credential-detail"),
     path("auth/token/", api.ObtainTokenView.as_view(), name="api-token"),
     path("competencies/", api.CompetencyList.as_view(), name="api-competency-list"),
     path("competencies/<slug:slug>/", api.CompetencyDetail.as_view(), name="api-competency-detail"),
