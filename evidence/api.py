@@ -13,7 +13,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,6 +23,7 @@ from evidence.models import Evidence, Kind, Review
 from evidence.standing import Standing, standing_by_competency
 from tracker.models import Claim, Competency, User
 from tracker.openapi import CONFLICT, ErrorSerializer
+from tracker.parsers import BoundedJSONParser
 from tracker.serializers import absolute_url
 
 MAX_AGE_DAYS = 3650  # as the review queue's filter form
@@ -119,7 +120,7 @@ class EvidenceViewSet(
 
     serializer_class = EvidenceSerializer
     permission_classes = [permissions.IsAuthenticated]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
     filterset_class = EvidenceFilter
 
     def get_queryset(self) -> Any:

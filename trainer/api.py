@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -18,6 +18,7 @@ from evidence.api import EvidenceViewSet
 from evidence.models import Kind
 from tracker.models import Claim, User
 from tracker.openapi import CONFLICT, OVER_QUOTA, ErrorSerializer
+from tracker.parsers import BoundedJSONParser
 from trainer import filings, selectors, services
 from trainer.datasets.registry import dataset_files
 from trainer.errors import TrainingError
@@ -151,7 +152,7 @@ class TrainingEvidenceViewSet(EvidenceViewSet):
     `file` (notebooks handed out before attempts existed) it submits an attempt filed if it passes."""
 
     serializer_class = TrainingEvidenceSerializer
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self) -> Any:
         return super().get_queryset().select_related("filing")

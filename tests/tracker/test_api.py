@@ -93,3 +93,16 @@ def test_deleting_a_competency_in_use_is_refused_with_409(api: APIClient, keras:
     response = api.delete(f"/api/competencies/{keras.slug}/")
     assert response.status_code == 409 and "still in use" in response.json()["detail"]
     assert Competency.objects.filter(pk=keras.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/credentials/verify/", "/api/evidence/", "/api/auth/token/", "/api/tasks/x/runs/"]
+)
+def test_a_body_nested_too_deeply_is_a_400_everywhere(url: str, alice: User) -> None:
+    """json.loads raises RecursionError (not ValueError) past Python's recursion limit: it was a 500."""
+    api = APIClient()
+    api.force_authenticate(alice)
+    response = api.post(url, data="[" * 50_000, content_type="application/json")
+    assert response.status_code in (400, 404), response.status_code
+    if url != "/api/tasks/x/runs/":
+        assert response.status_code == 400 and "nested too deeply" in response.json()["detail"]

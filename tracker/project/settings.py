@@ -254,6 +254,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "tracker.project.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "tracker.api.exception_handler",
+    # JSON first (deep nesting is a 400, not a 500), then DRF's form and multipart parsers as before.
+    "DEFAULT_PARSER_CLASSES": [
+        "tracker.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Skillproof API",
