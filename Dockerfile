@@ -21,4 +21,4 @@ RUN SECRET_KEY=build-only python manage.py collectstatic --noinput -v 0 \
 
 EXPOSE 8000
 USER skillproof
-CMD ["gunicorn", "tracker.project.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "tracker.project.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--config", "python:tracker.project.gunicorn_conf"]

@@ -67,7 +67,8 @@ def build_datasets(env: dict[str, str]) -> subprocess.Popen[bytes]:
 def web_command(env: dict[str, str]) -> list[str]:
     bind = f"{env.get('HOST', '127.0.0.1')}:{env['PORT']}"
     return [PYTHON, "-m", "gunicorn", "tracker.project.wsgi", "--bind", bind, "--workers", env.get("WEB_WORKERS", "2"),
-            "--access-logfile", "-", "--graceful-timeout", "5"]  # fmt: skip
+            "--access-logfile", "-", "--graceful-timeout", "5",
+            "--config", "python:tracker.project.gunicorn_conf"]  # fmt: skip
 
 
 def worker_command(env: dict[str, str]) -> list[str]:
@@ -147,7 +148,9 @@ def main() -> int:
     manage(env, "collectstatic", "--noinput", "-v", "0")
     manage(env, "setup_demo")
     prepare_sandbox(env)
-    web = subprocess.Popen(web_command(env), cwd=ROOT, env=env)
+    # The web processes share their Prometheus samples through a folder (tracker/project/metrics.py).
+    web_env = env | {"PROMETHEUS_MULTIPROC_DIR": str(Path(env["VAR_DIR"]) / "metrics")}
+    web = subprocess.Popen(web_command(env), cwd=ROOT, env=web_env)
     worker = Supervised("worker", worker_command(env), env)
     worker.status_file.unlink(missing_ok=True)
     worker.start()

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from tracker.errors import DomainError
 from tracker.models import User
+from trainer.metrics import ATTEMPTS_REFUSED
 from trainer.models import PLATFORM_KINDS, QuotaOverride, TaskSpec, TrainingRun
 
 MB = 1024 * 1024
@@ -105,18 +106,21 @@ def quota_enforce(learner: User, task: TaskSpec, upload_bytes: int) -> Quota:
     quota = quota_for(learner, task, now)
     if quota.used_today >= quota.per_day:
         wait = (quota.resets_at - now).total_seconds()
+        ATTEMPTS_REFUSED.labels(limit="per_day").inc()
         raise QuotaExceeded(
             f"You have used all {quota.per_day} attempts at this task today. "
             f"More at {_when(quota.resets_at)} (in {_duration(wait)}).",
             retry_after=math.ceil(wait),
         )
     if quota.active >= quota.max_active:
+        ATTEMPTS_REFUSED.labels(limit="at_once").inc()
         raise QuotaExceeded(
             f"You already have {quota.active} attempts queued or running (at most {quota.max_active} at once). "
             "Submit again when one of them finishes, or cancel one.",
             retry_after=_seconds_until_a_slot(learner),
         )
     if quota.storage_bytes + upload_bytes > quota.storage_cap_bytes:
+        ATTEMPTS_REFUSED.labels(limit="storage").inc()
         raise QuotaExceeded(
             f"Your attempts use {quota.storage_mb} MB of your {quota.storage_cap_mb} MB. Models of attempts you "
             f"never filed are deleted after {settings.TRAINER_ATTEMPT_RETENTION_DAYS} days; "

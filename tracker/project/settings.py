@@ -90,6 +90,12 @@ MIDDLEWARE = [
     # Last, as django-axes asks: turns a login refused for too many failures into the lockout page (429).
     "axes.middleware.AxesMiddleware",
 ]
+# Prometheus: request latency by view (first, so it times everything), scraped at /metrics (tracker/project/metrics.py).
+MIDDLEWARE.insert(0, "tracker.project.metrics.RequestMetricsMiddleware")
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = [
+    n.strip() for n in os.environ.get("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128").split(",") if n.strip()
+]
 
 ROOT_URLCONF = "tracker.project.urls"
 WSGI_APPLICATION = "tracker.project.wsgi.application"

@@ -8,6 +8,7 @@ from credentials.api import CredentialDetail, CredentialList, CredentialVerify
 from evidence.api import my_standing
 from tracker import api, views
 from tracker.project import views as site
+from tracker.project.metrics import metrics_view
 from trainer.api import TaskSpecViewSet, TrainingEvidenceViewSet, TrainingRunViewSet
 
 router = SimpleRouter()
@@ -52,6 +53,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("healthz", site.healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("favicon.ico", site.favicon),
 ]
 
