@@ -34,13 +34,16 @@ def platform_setup(datasets: list[str] | None = None) -> Path:
     return var
 
 
-def start_worker(var: Path) -> subprocess.Popen[bytes]:
-    log = (var / "worker.log").open("wb")
+def start_worker(var: Path, name: str = "worker") -> subprocess.Popen[bytes]:
+    """A Celery worker logging to var/<name>.log, named <name>@host (several may run side by side)."""
+    path = var / f"{name}.log"
+    log = path.open("wb")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tracker.project", "worker", "--concurrency", "1", "--loglevel", "INFO"],
+        [sys.executable, "-m", "celery", "-A", "tracker.project", "worker", "--concurrency", "1", "--loglevel", "INFO",
+         "--hostname", f"{name}@%h"],
         cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
-    while "ready." not in (var / "worker.log").read_text(errors="replace"):
+    while "ready." not in path.read_text(errors="replace"):
         time.sleep(0.2)
     time.sleep(8)  # let the warm pool import TensorFlow, as it has on a worker that has been up a while
     return worker

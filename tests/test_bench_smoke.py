@@ -1,6 +1,7 @@
-"""The load benchmark's harness works (seed, gunicorn, signed-in personas, the report), in its smoke mode:
-a tiny cohort on SQLite, 6 clients for 5 seconds. Timings are the benchmark's business, not a test's: this
-asserts only that every persona's pages answered without an error."""
+"""The benchmarks' harnesses work, in their smoke modes: bench/load (a tiny cohort on SQLite, gunicorn, 6
+signed-in personas for 5 seconds) and bench/queue (4 real runs on one worker, then two). Timings are the
+benchmarks' business, not a test's: these assert that every page answered without an error and that every
+run finished exactly once."""
 
 from __future__ import annotations
 
@@ -27,3 +28,13 @@ def test_bench_load_smoke(tmp_path: Path) -> None:
     assert summary["requests"] > 20 and summary["errors"] == 0
     for page in ("review queue", "dashboard", "API evidence", "login page"):
         assert page in result.stdout, page
+
+
+def test_bench_queue_smoke() -> None:
+    """Real runs on one worker, then on two: each run finished exactly once (the script's exit status)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "VAR_DIR")}
+    result = subprocess.run(
+        [sys.executable, "bench/queue", "--smoke"], cwd=REPO, env=env, capture_output=True, text=True, timeout=900
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "finished exactly once               True         True" in result.stdout, result.stdout[-2000:]
