@@ -40,8 +40,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from credentials.models import IssuedCredential
 from evidence.models import Evidence
-from tests.conftest import make_user
+from tests.conftest import make_competency, make_user
+from tests.credentials.helpers import approve_every_claim
 from tests.evidence.helpers import make_evidence, written_claim
 from tests.trainer.conftest import Worker, _worker_env, data_dir, submit, tiny_task  # noqa: F401 - fixtures
 from tracker.models import Competency, User
@@ -111,10 +113,23 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(tiny_task: TaskSpec, data_dir: Path, tmp_path: Path) -> Iterator[str]:  # noqa: F811 - the fixtures
+def signing_key(settings: Any, tmp_path: Path) -> Path:
+    """The issuer's key in a file of the campaign's own, for this process and the server alike."""
+    from credentials.keys import keyfile_create
+
+    settings.CREDENTIALS_SIGNING_KEY = ""
+    settings.CREDENTIALS_KEY_FILE = tmp_path / "credentials_keys"
+    keyfile_create(settings.CREDENTIALS_KEY_FILE)
+    return Path(settings.CREDENTIALS_KEY_FILE)
+
+
+@pytest.fixture
+def server(tiny_task: TaskSpec, data_dir: Path, tmp_path: Path, signing_key: Path) -> Iterator[str]:  # noqa: F811
     """gunicorn (two threads) and a Celery worker on the test database and broker; the API's base URL."""
     port = _free_port()
-    env = _worker_env(data_dir, {"SECURE_SSL_REDIRECT": "0", "SECURE_COOKIES": "0"})
+    env = _worker_env(
+        data_dir, {"SECURE_SSL_REDIRECT": "0", "SECURE_COOKIES": "0", "CREDENTIALS_KEY_FILE": str(signing_key)}
+    )
     log_path = tmp_path / "gunicorn.log"
     command = [
         sys.executable, "-m", "gunicorn", "tracker.project.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
@@ -160,10 +175,11 @@ class World:
     task: TaskSpec
     competency: Competency
     free_claim: int  # a claim neither persona has open evidence for
+    credential: str  # the learner's credential for a small competency they are proficient in
 
 
 @pytest.fixture
-def world(keras: Competency, tiny_task: TaskSpec) -> World:  # noqa: F811 - the fixture
+def world(keras: Competency, tiny_task: TaskSpec, signing_key: Path) -> World:  # noqa: F811 - the fixture
     """A learner with submitted and draft evidence and a finished attempt; a mentor of Keras, who reviews it."""
     learner = make_user("fuzz-learner", "learner")
     mentor = make_user("fuzz-mentor")
@@ -174,7 +190,12 @@ def world(keras: Competency, tiny_task: TaskSpec) -> World:  # noqa: F811 - the 
     # Finished before the worker starts: its message is then found finished and skipped.
     run = submit(learner, tiny_task, FAILING_MODEL)
     TrainingRun.objects.filter(pk=run.pk).update(status=TrainingRun.State.FAILED, stage=TrainingRun.Stage.DONE)
-    return World(learner, mentor, evidence, run, tiny_task, keras, free.pk)
+    # A credential: every claim of a two-claim competency approved (the key is the run's, in VAR_DIR).
+    widgets = make_competency("Widgets", claims=2)
+    mentor_assign(mentor=mentor, competencies=[widgets])
+    approve_every_claim(learner, widgets, mentor)
+    credential = IssuedCredential.objects.get(learner=learner, competency=widgets)
+    return World(learner, mentor, evidence, run, tiny_task, keras, free.pk, str(credential.pk))
 
 
 def known_objects(path: str, world: World) -> dict[str, Any]:
@@ -185,6 +206,8 @@ def known_objects(path: str, world: World) -> dict[str, Any]:
         return {"id": world.run.pk}
     if path.startswith("/api/tasks/"):
         return {"slug": world.task.slug, "name": "train.npz"}
+    if path.startswith("/api/credentials/"):
+        return {"id": world.credential}
     return {"slug": world.competency.slug}
 
 
