@@ -140,50 +140,45 @@ def _train(job: Job, files: dict[str, Path]) -> Path:
 
 
 def _predict(job: Job, files: dict[str, Path], model_path: Path) -> Path:
-    runner = get_runner()
     spec = {**job.task.learner_spec(), "describe": True, "has_code": job.source_kind == "py"}
-    try:
-        runner.start(
-            mode="predict",
-            inputs={"model.keras": model_path, "data/test_inputs.npz": files["test_inputs"], **_shared(files)},
-            spec=spec,
-            memory_bytes=job.task.memory_mb * MB,
-        )
-        outcome = runner.wait(wall_seconds=PREDICT_WALL_SECONDS, poll=ProgressWatch(runner, job, budget=None))
-        outcome.files = runner.collect(PREDICT_OUTPUTS, job.artifacts / "predict")
-    finally:
-        runner.destroy()
-    job.timings["predict"] = outcome.seconds
-    _record(job, outcome, "prediction")
-    _raise_for_outcome(outcome, stage="prediction", wall_seconds=PREDICT_WALL_SECONDS)
+    inputs = {"model.keras": model_path, "data/test_inputs.npz": files["test_inputs"], **_shared(files)}
+    outcome = _prediction_sandbox(job, "predict", inputs, spec, PREDICT_OUTPUTS, label="prediction")
     _read_description(job, outcome.files)
     if job.custom_objects and job.source_kind == "py":
         return _predict_with_code(job, files, model_path)
-    if "predictions.npy" not in outcome.files:
-        raise LearnerFailure(ErrorKind.BAD_PREDICTIONS, "The model produced no predictions.")
-    return outcome.files["predictions.npy"]
+    return _predictions(outcome)
 
 
 def _predict_with_code(job: Job, files: dict[str, Path], model_path: Path) -> Path:
     """Predictions of a model with custom objects, rebuilt in a fresh sandbox with the learner's code imported."""
+    inputs = {
+        "model.keras": model_path, "submission.py": job.source,
+        "data/test_inputs.npz": files["test_inputs"], **_shared(files),
+    }  # fmt: skip
+    outcome = _prediction_sandbox(
+        job, "predict_code", inputs, job.task.learner_spec(), PREDICT_CODE_OUTPUTS, label="prediction with your code"
+    )
+    return _predictions(outcome)
+
+
+def _prediction_sandbox(
+    job: Job, mode: str, inputs: dict[str, Path], spec: dict[str, Any], wanted: dict[str, int], *, label: str
+) -> Outcome:
+    """One prediction stage in a fresh sandbox: its outputs go to artifacts/<folder named after the mode>."""
     runner = get_runner()
     try:
-        runner.start(
-            mode="predict_code",
-            inputs={
-                "model.keras": model_path, "submission.py": job.source,
-                "data/test_inputs.npz": files["test_inputs"], **_shared(files),
-            },
-            spec=job.task.learner_spec(),
-            memory_bytes=job.task.memory_mb * MB,
-        )  # fmt: skip
+        runner.start(mode=mode, inputs=inputs, spec=spec, memory_bytes=job.task.memory_mb * MB)
         outcome = runner.wait(wall_seconds=PREDICT_WALL_SECONDS, poll=ProgressWatch(runner, job, budget=None))
-        outcome.files = runner.collect(PREDICT_CODE_OUTPUTS, job.artifacts / "predict-code")
+        outcome.files = runner.collect(wanted, job.artifacts / mode.replace("_", "-"))
     finally:
         runner.destroy()
-    job.timings["predict_code"] = outcome.seconds
-    _record(job, outcome, "prediction with your code")
+    job.timings[mode] = outcome.seconds
+    _record(job, outcome, label)
     _raise_for_outcome(outcome, stage="prediction", wall_seconds=PREDICT_WALL_SECONDS)
+    return outcome
+
+
+def _predictions(outcome: Outcome) -> Path:
     if "predictions.npy" not in outcome.files:
         raise LearnerFailure(ErrorKind.BAD_PREDICTIONS, "The model produced no predictions.")
     return outcome.files["predictions.npy"]
