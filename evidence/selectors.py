@@ -89,14 +89,22 @@ def unread_notification_count(user: Any) -> int:
 
 
 def evidence_history(evidence: Evidence) -> list[Evidence]:
-    """Every version of this piece of evidence, oldest first (follows the `previous` chain)."""
-    chain: list[Evidence] = []
-    current: Evidence | None = evidence
+    """Every version of this piece of evidence, oldest first (at most 50), in two queries however long the chain.
+
+    Versions share their learner and claim (a resubmission keeps both), so the chain is followed over the
+    links of that learner's evidence for that claim, then its versions are read at once.
+    """
+    links = Evidence.objects.filter(learner_id=evidence.learner_id, claim_id=evidence.claim_id)
+    previous_of = dict(links.values_list("pk", "previous_id"))
+    next_of = {prev: pk for pk, prev in previous_of.items() if prev is not None}
+    chain: list[int] = []
+    current: int | None = evidence.pk
     while current is not None and len(chain) < 50:
         chain.insert(0, current)
-        current = current.previous
-    later = evidence
-    while hasattr(later, "next_version") and len(chain) < 50:
-        later = later.next_version
+        current = previous_of.get(current)
+    later = next_of.get(evidence.pk)
+    while later is not None and len(chain) < 50:
         chain.append(later)
-    return chain
+        later = next_of.get(later)
+    versions = Evidence.objects.in_bulk(chain)
+    return [evidence if pk == evidence.pk else versions[pk] for pk in chain]

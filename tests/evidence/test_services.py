@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from evidence.models import Evidence, EvidenceError, Notification, Review, Status
+from evidence.selectors import evidence_history
 from evidence.services import (
     EvidenceInput,
     evidence_create,
@@ -173,6 +174,20 @@ def test_resubmission_after_changes_requested_makes_a_linked_version(
         review_record(evidence=first, reviewer=charlie, decision="approve")  # superseded by version 2
     with pytest.raises(EvidenceError, match="Only evidence with changes requested"):
         evidence_resubmit(evidence=first, learner=alice, data=EvidenceInput(kind="written", body=ANSWER))
+
+
+def test_every_version_lists_the_whole_chain_and_nothing_else(alice: User, charlie: User, keras: Competency) -> None:
+    claim = written_claim(keras)
+    # Another piece for the same claim (withdrawn, so a new one may start): not a version of the chain.
+    evidence_withdraw(evidence=make_evidence(alice, claim), learner=alice)
+    chain = [make_evidence(alice, claim)]
+    for _ in range(3):
+        review_record(evidence=chain[-1], reviewer=charlie, decision="request_changes", comment="More, please.")
+        data = EvidenceInput(kind="written", body=ANSWER + " More.")
+        chain.append(evidence_resubmit(evidence=chain[-1], learner=alice, data=data))
+    for version in chain:
+        assert [e.pk for e in evidence_history(version)] == [e.pk for e in chain]
+    assert [e.version for e in evidence_history(chain[1])] == [1, 2, 3, 4]
 
 
 def test_resubmitting_approved_evidence_is_refused(alice: User, charlie: User, keras: Competency) -> None:
