@@ -308,7 +308,7 @@ class TrainingRun(models.Model):
             return None
         from trainer.queue import queue_positions
 
-        return queue_positions().get(self.pk)
+        return queue_positions([self.pk]).get(self.pk)
 
     @property
     def counts_for_quota(self) -> bool:

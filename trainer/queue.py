@@ -8,11 +8,11 @@ message takes the first run in that order, whatever run the message was sent for
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import datetime
+from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import Case, F, Min, OuterRef, QuerySet, Subquery, Value, When, Window
+from django.db.models.functions import Coalesce, FirstValue, RowNumber
 
 from trainer.models import TrainingRun
 
@@ -46,34 +46,44 @@ def next_run_locked(*, accelerator: bool = False) -> TrainingRun | None:
     return runs.select_related("task__dataset").first()
 
 
-def queue_positions() -> dict[int, int]:
+def queue_positions(run_ids: Iterable[int]) -> dict[int, int]:
     """Run id -> 1-based place in the order runs of its kind (accelerator or not) will start, if nobody else
-    submits meanwhile."""
-    return _positions(accelerator=False) | _positions(accelerator=True)
+    submits meanwhile; runs that are not queued are left out.
 
-
-def _positions(*, accelerator: bool) -> dict[int, int]:
-    """Simulates the dispatcher of one queue: learners take turns in order of their last start; each turn
-    starts a learner's oldest queued run, after which that learner's last start is the newest."""
-    queued: dict[int, list[int]] = defaultdict(list)
-    first_created: dict[int, datetime] = {}
-    last_start: dict[int, datetime | None] = {}
-    rows = fair_order(accelerator=accelerator).values_list("pk", "learner_id", "created_at", "learner_last_start")  # type: ignore[misc]
-    for run_id, learner_id, created_at, started in rows:
-        queued[learner_id].append(run_id)
-        first_created.setdefault(learner_id, created_at)
-        last_start[learner_id] = started
-
-    def turn(learner: int) -> tuple[bool, datetime, datetime]:
-        # Never started first (by their oldest queued run), then the oldest last start.
-        return last_start[learner] is not None, last_start[learner] or first_created[learner], first_created[learner]
-
-    turns = sorted(queued, key=turn)
-    positions: dict[int, int] = {}
-    place = 0
-    for depth in range(max((len(runs) for runs in queued.values()), default=0)):
-        for learner in turns:
-            if depth < len(queued[learner]):
-                place += 1
-                positions[queued[learner][depth]] = place
-    return positions
+    One query, which returns a row per run asked about however long the queue is: the database plays the
+    dispatcher (learners take turns in order of their last start; each turn starts a learner's oldest queued
+    run, after which that learner's last start is the newest), so a run's place is its rank by (its depth among
+    its learner's queued runs, its learner's turn).
+    """
+    asked = sorted({int(pk) for pk in run_ids})
+    if not asked:
+        return {}
+    learner = [F("task__needs_accelerator"), F("learner_id")]
+    oldest_first = [F("created_at").asc(), F("pk").asc()]
+    queued = (
+        TrainingRun.objects.filter(status=State.QUEUED, cancel_requested=False)
+        .annotate(
+            run_id=F("pk"),
+            accelerator=F("task__needs_accelerator"),
+            depth=Window(RowNumber(), partition_by=learner, order_by=oldest_first),
+            learner_last_start=_last_start(),
+            first_created=Window(Min("created_at"), partition_by=learner),
+            # The learner's turn: never started first (by their oldest queued run), then the oldest last start.
+            started=Case(When(learner_last_start__isnull=True, then=Value(0)), default=Value(1)),
+            turn_at=Coalesce("learner_last_start", "first_created"),
+            first_pk=Window(FirstValue("pk"), partition_by=learner, order_by=oldest_first),
+        )
+        .values("run_id", "accelerator", "depth", "started", "turn_at", "first_created", "first_pk")
+    )
+    inner, params = queued.query.sql_with_params()
+    marks = ", ".join(["%s"] * len(asked))
+    # Window functions cannot order by other window functions: the ranking wraps the ORM's query (whose
+    # values travel as parameters, like the ids asked).
+    sql = (
+        "SELECT run_id, place FROM (SELECT run_id, ROW_NUMBER() OVER (PARTITION BY accelerator "  # noqa: S608
+        "ORDER BY depth, started, turn_at, first_created, first_pk) AS place "
+        f"FROM ({inner}) AS queued) AS ranked WHERE run_id IN ({marks})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *asked])
+        return {run_id: place for run_id, place in cursor.fetchall()}

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -115,11 +116,16 @@ class TrainingRunSerializer(serializers.ModelSerializer[TrainingRun]):
     def get_queue_position(self, run: TrainingRun) -> int | None:
         if run.status != TrainingRun.State.QUEUED:
             return None
-        # One pass over the queue per response, however many runs it lists (the root is shared by a list).
-        positions: dict[int, int] | None = getattr(self.root, "_queue_positions", None)
-        if positions is None:
-            positions = queue_positions()
-            self.root._queue_positions = positions  # type: ignore[attr-defined]
+        # One query per response for the queued runs it lists (a list's root is shared; its instance is the page).
+        asked: set[int]
+        positions: dict[int, int]
+        asked, positions = getattr(self.root, "_queue_positions", (set(), {}))
+        if run.pk not in asked:
+            listed = self.root.instance
+            runs = list(listed) if isinstance(listed, list | tuple | QuerySet) else []
+            asked = {r.pk for r in runs if getattr(r, "status", None) == TrainingRun.State.QUEUED} | {run.pk}
+            positions = queue_positions(asked)
+            self.root._queue_positions = (asked, positions)  # type: ignore[attr-defined]
         return positions.get(run.pk)
 
     def get_evidence(self, run: TrainingRun) -> list[int]:

@@ -19,6 +19,7 @@ from evidence.models import Evidence, Status
 from tests.conftest import make_user
 from tests.trainer.conftest import REFERENCE, submit
 from tracker.models import User
+from trainer import services
 from trainer.filings import run_file
 from trainer.hints import learning_stalled
 from trainer.models import ErrorKind, QuotaOverride, TaskSpec, TrainingRun
@@ -371,9 +372,42 @@ def test_the_queue_takes_learners_in_turns_and_positions_say_so(alice: User, bob
     TrainingRun.objects.filter(pk=earlier.pk).update(started_at=timezone.now() - timedelta(minutes=1))
     expected = [b[0], c[0], a[0], b[1], a[1], a[2]]
     assert [run.pk for run in fair_order()][:1] == [b[0].pk]
-    positions = queue_positions()
+    positions = queue_positions([run.pk for run in a + b + c + [earlier]])
     assert sorted(positions, key=positions.get) == [run.pk for run in expected]
-    assert a[2].queue_position() == 6 and b[0].queue_position() == 1
+    assert a[2].queue_position() == 6 and b[0].queue_position() == 1 and earlier.queue_position() is None
+
+
+@pytest.mark.parametrize("learners,runs_each", [(4, 3), (40, 3)])
+def test_positions_are_the_dispatchers_order_in_one_query_at_any_queue_length(
+    tiny_task: TaskSpec, learners: int, runs_each: int, django_assert_num_queries: Any
+) -> None:
+    """Positions asked for a few runs cost one query on a queue ten times longer, and say the order the real
+    dispatcher then starts every run in (learners who started a run before wait for those who never did)."""
+    people = [make_user(f"learner-{n}", "learner") for n in range(learners)]
+    created = timezone.now() - timedelta(hours=1)
+    queued = []
+    for depth in range(runs_each):
+        for n, learner in enumerate(reversed(people)):
+            run = TrainingRun.objects.create(
+                learner=learner, task=tiny_task, dataset=tiny_task.dataset, code_sha256="0" * 64, file_name="a.py",
+                created_at=created + timedelta(seconds=depth * learners + n),
+            )  # fmt: skip
+            queued.append(run)
+    for n, learner in enumerate(people[: learners // 2]):  # half of them started a run before, at various times
+        TrainingRun.objects.create(
+            learner=learner, task=tiny_task, dataset=tiny_task.dataset, code_sha256="0" * 64, file_name="a.py",
+            status="succeeded", started_at=created - timedelta(minutes=n % 3), finished_at=created,
+        )  # fmt: skip
+    asked = [queued[0].pk, queued[-1].pk, queued[len(queued) // 2].pk]
+    with django_assert_num_queries(1):
+        few = queue_positions(asked)
+    assert set(few) == set(asked)
+    every = queue_positions([run.pk for run in queued])
+    started = []
+    while (run := services._dispatch("worker")) is not None:
+        started.append(run.pk)
+    assert sorted(every, key=every.get) == started and len(started) == len(queued)
+    assert all(every[pk] == place for pk, place in few.items())
 
 
 # --- retention ---------------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ def test_each_queue_has_its_own_fair_order_and_positions(
     gpu = submit(bob, gpu_task, REFERENCE)
     assert [r.pk for r in fair_order(accelerator=False)] == [cpu.pk]
     assert [r.pk for r in fair_order(accelerator=True)] == [gpu.pk]
-    assert queue_positions() == {cpu.pk: 1, gpu.pk: 1}
+    assert queue_positions([cpu.pk, gpu.pk]) == {cpu.pk: 1, gpu.pk: 1}
     # A CPU worker's dispatch never takes the accelerator's run, and the other way round.
     assert services._dispatch("cpu-worker", accelerator=False).pk == cpu.pk  # type: ignore[union-attr]
     assert services._dispatch("cpu-worker", accelerator=False) is None
