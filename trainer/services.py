@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Case, JSONField, Q, QuerySet, Value, When
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
@@ -25,7 +25,7 @@ from tracker.models import Claim, User
 from trainer import selectors
 from trainer.errors import TrainingError
 from trainer.filings import run_file_automatically
-from trainer.models import ErrorKind, TaskSpec, TrainingRun
+from trainer.models import ErrorKind, Filing, TaskSpec, TrainingRun
 from trainer.pipeline import Job, LearnerFailure, RunCancelled, run_pipeline
 from trainer.queue import next_run_locked
 from trainer.quotas import quota_enforce
@@ -178,15 +178,18 @@ def run_enqueue(*, run_id: int) -> None:
 # --- execute (worker) ----------------------------------------------------------------------------
 
 
-def run_next(*, worker: str, accelerator: bool = False) -> int | None:
+def run_next(*, worker: str, accelerator: bool = False, wakes: int = 1) -> int | None:
     """Start the run that is fairly next (trainer.queue) among those of its kind (`accelerator`: the runs of
-    tasks that need one), run the pipeline, record the outcome.
+    tasks that need one), run the pipeline, record the outcome. A message that wakes several runs (the
+    reaper's) is passed on for the rest as soon as this one has started, so free workers take them meanwhile.
 
     Returns the id of the run executed, or None when nothing was queued (a duplicate or late message).
     """
     run = _dispatch(worker, accelerator)
     if run is None:
         return None
+    if wakes > 1:
+        runs_wake(accelerator=accelerator, wakes=wakes - 1)
     try:
         _run(run)
     finally:
@@ -417,29 +420,63 @@ def attempts_prune(*, now: datetime | None = None) -> int:
 
 def runs_reap() -> dict[str, int]:
     """Beat task: runs whose worker went silent are queued again (or failed after the last delivery);
-    queued runs whose message may have been lost (broker restarted) are sent again. Duplicates are
-    harmless: each message starts at most one queued run, and a run is started once."""
+    queued runs whose message may have been lost (broker restarted) are sent again.
+
+    The same few queries and one message per queue whatever the number of runs: the message carries how many
+    runs it wakes for, and each worker that takes it passes the rest on (run_next). Duplicates are harmless:
+    each wake starts at most one queued run, and a run is started once."""
     now = timezone.now()
+    failed = _reap_silent(now)
+    sent_before = now - timedelta(seconds=settings.TRAINER_REQUEUE_SECONDS)
+    unsent = Q(enqueued_at__lt=sent_before) | Q(enqueued_at__isnull=True)
+    lost = TrainingRun.objects.filter(unsent, status=State.QUEUED, cancel_requested=False)
+    batch = dict(lost.values_list("pk", "task__needs_accelerator"))
+    for accelerator in sorted(set(batch.values())):
+        ids = [pk for pk, needs in batch.items() if needs == accelerator]
+        if runs_wake(accelerator=accelerator, wakes=len(ids)):
+            TrainingRun.objects.filter(pk__in=ids).update(enqueued_at=now)
+    return {"requeued": len(batch), "failed": failed}
+
+
+def _reap_silent(now: datetime) -> int:
+    """Runs whose worker has been silent past TRAINER_HEARTBEAT_STALE_SECONDS go back to the queue, unsent, so
+    that the reaper's next step sends their message; runs out of deliveries fail. Returns how many failed."""
     stale = now - timedelta(seconds=settings.TRAINER_HEARTBEAT_STALE_SECONDS)
-    requeued = failed = 0
-    for run in TrainingRun.objects.filter(status=State.RUNNING, heartbeat_at__lt=stale):
-        if run.attempt >= settings.TRAINER_MAX_ATTEMPTS:
-            _finish_failed(
-                run, ErrorKind.WORKER_LOST, "The worker running this job stopped responding; please submit again."
-            )
-            failed += 1
-        elif TrainingRun.objects.filter(pk=run.pk, status=State.RUNNING, heartbeat_at__lt=stale).update(
-            status=State.QUEUED,
-            stage=TrainingRun.Stage.WAITING,
-            notices=[*run.notices, _requeued_notice(run, "The worker training this attempt stopped responding")],
-        ):
-            run_enqueue(run_id=run.pk)
-            requeued += 1
-    lost = now - timedelta(seconds=settings.TRAINER_REQUEUE_SECONDS)
-    for run_id in TrainingRun.objects.filter(status=State.QUEUED, enqueued_at__lt=lost).values_list("pk", flat=True):
-        run_enqueue(run_id=run_id)
-        requeued += 1
-    return {"requeued": requeued, "failed": failed}
+    silent = TrainingRun.objects.filter(status=State.RUNNING, heartbeat_at__lt=stale)
+    runs = list(silent.only("pk", "attempt", "notices", "status", "worker", "learner_id", "task_id"))
+    spent = [run for run in runs if run.attempt >= settings.TRAINER_MAX_ATTEMPTS]
+    if spent:
+        message = "The worker running this job stopped responding; please submit again."
+        failed = silent.filter(pk__in=[run.pk for run in spent])
+        failed_ids = list(failed.values_list("pk", flat=True))
+        failed.update(status=State.FAILED, error_kind=ErrorKind.WORKER_LOST, error_message=message,
+                      **_finished_fields(spent[0], None))  # fmt: skip
+        for filing in Filing.objects.filter(run_id__in=failed_ids).select_related("evidence"):
+            evidence_services.evidence_training_finished(evidence=filing.evidence, scored=False)
+    what = "The worker training this attempt stopped responding"
+    notices = [When(pk=run.pk, then=Value([*run.notices, _requeued_notice(run, what)], output_field=JSONField()))
+               for run in runs if run not in spent]  # fmt: skip
+    if notices:  # one statement, fenced like the worker's writes: a heartbeat that came meanwhile keeps its run
+        silent.filter(pk__in=[run.pk for run in runs]).exclude(pk__in=[run.pk for run in spent]).update(
+            status=State.QUEUED, stage=TrainingRun.Stage.WAITING, enqueued_at=None,
+            notices=Case(*notices, output_field=JSONField()),
+        )  # fmt: skip
+    return len(spent)
+
+
+def runs_wake(*, accelerator: bool, wakes: int) -> bool:
+    """One message that wakes `wakes` runs of a queue's kind in turn; False when the broker cannot be reached
+    (the reaper tries again at its next round)."""
+    from trainer.tasks import train_run
+    from trainer.workers import queue_name
+
+    queue = queue_name(needs_accelerator=accelerator)
+    try:
+        train_run.apply_async(kwargs={"queue": queue, "wakes": wakes}, queue=queue)
+    except BrokerUnreachable as error:
+        logger.warning("The broker is unreachable; %s queued runs wait for the reaper's next round: %s", wakes, error)
+        return False
+    return True
 
 
 def pool_warm() -> None:

@@ -13,15 +13,17 @@ from trainer import services
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
-def train_run(self: Task, run_id: int | None = None, queue: str | None = None) -> int | None:
+def train_run(self: Task, run_id: int | None = None, queue: str | None = None, wakes: int = 1) -> int | None:
     """Train, predict and score the run that is fairly next among the runs of `queue`'s kind (`run_id`
-    says which submission sent the message; the database's fair order, not the message, decides). Only
-    platform faults are retried; learner errors end the run."""
+    says which submission sent the message; the database's fair order, not the message, decides; `wakes`:
+    how many runs the reaper's message is for). Only platform faults are retried; learner errors end the run."""
     accelerator = queue == settings.TRAINER_GPU_QUEUE
+    worker = f"{self.request.hostname} pid {os.getpid()}"
     try:
-        return services.run_next(worker=f"{self.request.hostname} pid {os.getpid()}", accelerator=accelerator)
+        return services.run_next(worker=worker, accelerator=accelerator, wakes=wakes)
     except services.PlatformFault as fault:
-        raise self.retry(exc=fault, countdown=5) from fault
+        # The rest of a reaper's wakes were passed on when the run started: the retry wakes this one only.
+        raise self.retry(exc=fault, countdown=5, kwargs={"run_id": run_id, "queue": queue}) from fault
 
 
 @shared_task

@@ -17,11 +17,11 @@ from django.test import Client
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
-from tests.trainer.conftest import REFERENCE, submit
+from tests.trainer.conftest import REFERENCE, Worker, submit, wait_for_run
 from tests.trainer.test_attempts import api_for, post_attempt
 from tracker.models import User
 from trainer import services
-from trainer.models import TaskSpec, TrainingRun
+from trainer.models import QuotaOverride, TaskSpec, TrainingRun
 from trainer.pipeline import Job
 from trainer.tasks import train_run
 
@@ -56,18 +56,23 @@ def test_an_attempt_submitted_while_the_broker_is_down_is_accepted_and_sent_by_t
     message_lost(run, settings)
     with mock.patch.object(train_run, "apply_async") as delay:
         assert services.runs_reap()["requeued"] == 1
-    delay.assert_called_once_with(args=(run.pk,), kwargs={"queue": "celery"}, queue="celery")
+    delay.assert_called_once_with(kwargs={"queue": "celery", "wakes": 1}, queue="celery")
 
 
-def test_the_reaper_sends_every_lost_message_though_the_broker_refuses_one(
+def test_lost_messages_refused_by_the_broker_are_sent_at_the_reapers_next_round(
     alice: User, bob: User, tiny_task: TaskSpec, settings: Any
 ) -> None:
     runs = [submit(alice, tiny_task, REFERENCE), submit(bob, tiny_task, REFERENCE)]
     for run in runs:
         message_lost(run, settings)
-    with mock.patch.object(train_run, "apply_async", side_effect=[BROKER_DOWN, None]) as delay:
+    with mock.patch.object(train_run, "apply_async", side_effect=BROKER_DOWN):
         services.runs_reap()
-    assert sorted(call.kwargs["args"][0] for call in delay.call_args_list) == sorted(run.pk for run in runs)
+    with mock.patch.object(train_run, "apply_async") as delay:
+        assert services.runs_reap()["requeued"] == 2
+    delay.assert_called_once_with(kwargs={"queue": "celery", "wakes": 2}, queue="celery")
+    with mock.patch.object(train_run, "apply_async") as delay:
+        assert services.runs_reap()["requeued"] == 0  # sent: not again before TRAINER_REQUEUE_SECONDS
+    delay.assert_not_called()
 
 
 def test_a_learner_is_told_their_attempt_was_queued_again_when_its_worker_went_silent(
@@ -137,3 +142,77 @@ def test_an_attempt_taken_over_by_another_worker_stops_and_cannot_overwrite_it(
     services._finish_scored(second, job_for(second, tmp_path), {"metrics": {"accuracy": 0.9}, "passed": True})
     run.refresh_from_db()
     assert (run.status, run.metrics) == ("succeeded", {"accuracy": 0.9})
+
+
+def _silent_and_lost(learners: list[User], task: TaskSpec, gpu: TaskSpec, settings: Any) -> list[TrainingRun]:
+    """Per learner: a run whose worker went silent, one out of deliveries, and a queued run of each queue whose
+    message was lost."""
+    silent = timezone.now() - timedelta(seconds=settings.TRAINER_HEARTBEAT_STALE_SECONDS + 5)
+    sent = timezone.now() - timedelta(seconds=settings.TRAINER_REQUEUE_SECONDS + 5)
+    common = {"code_sha256": "0" * 64, "file_name": "a.py"}
+    runs = []
+    for learner in learners:
+        for attempt in (1, settings.TRAINER_MAX_ATTEMPTS):
+            runs.append(TrainingRun.objects.create(
+                learner=learner, task=task, dataset=task.dataset, status="running", attempt=attempt,
+                heartbeat_at=silent, started_at=silent, worker="gone", **common,
+            ))  # fmt: skip
+        for on in (task, gpu):
+            runs.append(
+                TrainingRun.objects.create(learner=learner, task=on, dataset=on.dataset, enqueued_at=sent, **common)
+            )
+    return runs
+
+
+@pytest.mark.parametrize("learners", [2, 20])
+def test_the_reaper_sends_one_message_per_queue_for_the_whole_batch_in_constant_queries(
+    tiny_task: TaskSpec, settings: Any, learners: int, django_assert_max_num_queries: Any
+) -> None:
+    from tests.conftest import make_user
+
+    gpu = TaskSpec.objects.get(pk=tiny_task.pk)
+    gpu.pk, gpu.slug, gpu.needs_accelerator = None, "fashion-mnist-tiny-gpu", True
+    gpu.save()
+    people = [make_user(f"learner-{n}", "learner") for n in range(learners)]
+    runs = _silent_and_lost(people, tiny_task, gpu, settings)
+    with mock.patch.object(train_run, "apply_async") as send, django_assert_max_num_queries(8):
+        assert services.runs_reap() == {"requeued": 3 * learners, "failed": learners}
+    # One message per queue, for every run it wakes (the silent runs queued again, the lost ones).
+    assert sorted(call.kwargs["kwargs"]["wakes"] for call in send.call_args_list) == [learners, 2 * learners]
+    assert {call.kwargs["queue"] for call in send.call_args_list} == {"celery", "gpu"}
+    by_status = {run.pk: run for run in TrainingRun.objects.all()}
+    for run in runs:
+        now = by_status[run.pk]
+        if run.status == "running" and run.attempt >= settings.TRAINER_MAX_ATTEMPTS:
+            assert (now.status, now.error_kind) == ("failed", "worker_lost")
+        elif run.status == "running":
+            assert now.status == "queued" and now.notices[-1].startswith("The worker training this attempt stopped")
+        assert now.status == "failed" or now.enqueued_at > run.created_at  # sent now
+    with mock.patch.object(train_run, "apply_async") as send:
+        assert services.runs_reap() == {"requeued": 0, "failed": 0}
+    send.assert_not_called()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_one_message_from_the_reaper_starts_every_lost_run_on_a_real_worker(
+    sandbox: None, alice: User, tiny_task: TaskSpec, data_dir: Path, tmp_path: Path, settings: Any
+) -> None:
+    """Three attempts submitted while the broker was down; the reaper's one message wakes all three: each
+    worker that takes it passes the rest on once its run has started."""
+    QuotaOverride.objects.create(learner=alice, max_active=5)
+    with mock.patch.object(train_run, "apply_async", side_effect=BROKER_DOWN):
+        runs = [submit(alice, tiny_task, REFERENCE) for _ in range(3)]
+    for run in runs:
+        message_lost(run, settings)
+    worker = Worker(data_dir, tmp_path / "worker.log", beat=False)  # no beat: only the reaper called here sends
+    try:
+        with mock.patch.object(train_run, "apply_async", wraps=train_run.apply_async) as send:
+            assert services.runs_reap()["requeued"] == 3
+        assert send.call_count == 1
+        for run in runs:
+            finished = wait_for_run(run, 300)
+            assert finished.status == "succeeded", (finished.error_kind, finished.error_message)
+    finally:
+        worker.stop()
+    assert worker.log().count("] received") == 3  # the reaper's message, then the two passed on
