@@ -1,7 +1,7 @@
-"""The benchmarks' harnesses work, in their smoke modes: bench/load (a tiny cohort on SQLite, gunicorn, 6
-signed-in personas for 5 seconds) and bench/queue (4 real runs on one worker, then two). Timings are the
-benchmarks' business, not a test's: these assert that every page answered without an error and that every
-run finished exactly once."""
+"""The benchmarks' harnesses work, in their smoke modes: bench/pipeline (the tiny task bare and through the
+platform), bench/load (a tiny cohort on SQLite, gunicorn, 6 signed-in personas for 5 seconds) and bench/queue
+(4 real runs on one worker, then two). Timings are the benchmarks' business, not a test's: these assert that
+every page answered without an error, every run finished exactly once, and the breakdown is printed."""
 
 from __future__ import annotations
 
@@ -38,3 +38,22 @@ def test_bench_queue_smoke() -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "finished exactly once               True         True" in result.stdout, result.stdout[-2000:]
+
+
+def test_bench_pipeline_smoke() -> None:
+    """The tiny task bare and through the platform: both train, and the breakdown and first epoch are printed."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "VAR_DIR")}
+    result = subprocess.run(
+        [sys.executable, "bench/pipeline", "--smoke"], cwd=REPO, env=env, capture_output=True, text=True, timeout=900
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["runs"] == 1 and summary["ratio"] > 0
+    for part in (
+        "import TensorFlow",
+        "waiting for a warm sandbox",
+        "fit (sum of epochs)",
+        "predict stage",
+        "first epoch",
+    ):
+        assert part in result.stdout, part
