@@ -95,5 +95,8 @@ def log_in(page: Page, base_url: str, username: str) -> None:
 
 
 def screenshot(page: Page, name: str) -> None:
+    """docs/screenshots/<name>.png, only when SCREENSHOTS=1 (`make screenshots`): test runs leave the files alone."""
+    if os.environ.get("SCREENSHOTS") != "1":
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
