@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install install-dev sandbox run test test-fast lint format migrations-check bench bench-tasks clean
+.PHONY: install install-dev sandbox run test test-fast lint format migrations-check bench bench-tasks screenshots clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ format: install-dev
 
 migrations-check: install-dev
 	SECRET_KEY=check-only $(PY) manage.py makemigrations --check --dry-run
+
+# The README's pictures (docs/screenshots/), taken by the browser journeys.
+screenshots: install-dev sandbox
+	$(PY) scripts/screenshots.py
 
 bench: install sandbox
 	$(PY) bench/pipeline

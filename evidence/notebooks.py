@@ -486,4 +486,5 @@ __all__ = [
 def highlight_python(source: str) -> str:
     """A learner's .py file as highlighted, escaped HTML (same styles as notebook code cells)."""
     code: str = highlight(source, PythonLexer(), HtmlFormatter(linenos="table"))
-    return '<div class="nb-code source">' + code + "</div>"
+    # A long line scrolls this box sideways (not the page); keyboard users reach it with Tab to scroll it too.
+    return '<div class="nb-code source" tabindex="0" role="region" aria-label="Source code">' + code + "</div>"

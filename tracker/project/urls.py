@@ -32,7 +32,7 @@ api_patterns = [
     path(
         "docs/",
         csp_update({"style-src": ["'self'", "'unsafe-inline'"]})(
-            SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+            SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="tracker/api_docs.html")
         ),
         name="api-docs",
     ),
