@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -60,10 +61,17 @@ class CredentialList(APIView):
         return Response(CredentialSerializer(credentials, many=True).data)
 
 
+class LdJsonRenderer(JSONRenderer):
+    media_type = "application/ld+json"
+    format = "jsonld"
+
+
 class CredentialDetail(APIView):
     """The signed credential itself, as JSON-LD: the caller's own, or anyone's the learner made public."""
 
     permission_classes = [IsAuthenticated]
+    # A JSON-LD client asks for application/ld+json; plain JSON clients are answered the same document.
+    renderer_classes = [LdJsonRenderer, JSONRenderer]
 
     @extend_schema(responses={(200, "application/ld+json"): OpenApiTypes.OBJECT})
     def get(self, request: Request, pk: str) -> Response:
