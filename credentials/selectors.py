@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from credentials.baking import bake
 from credentials.did import did_document
 from credentials.models import IssuedCredential, StatusList
 from credentials.services import status_list_document
@@ -36,3 +37,14 @@ def evidence_summary(*, credential: IssuedCredential) -> list[dict[str, str]]:
         anchor = str(item.get("id", "")).rpartition("#")[2]
         rows.append({"anchor": anchor, **{k: str(item.get(k, "")) for k in ("name", "narrative", "genre")}})
     return rows
+
+
+def credential_badge(*, credential: IssuedCredential, image_format: str) -> bytes:
+    """The badge image (PNG or SVG) with the credential baked in, drawn with the names it signed."""
+    document = credential.document
+    return bake(
+        document,
+        image_format=image_format,
+        name=str(document["credentialSubject"]["achievement"].get("name", credential.competency.title)),
+        issuer=str(document["issuer"].get("name", "")),
+    )

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 
 from credentials import openbadge
@@ -145,7 +146,7 @@ def _badge_data(credential: IssuedCredential, status_list: StatusList) -> openba
         competency=competency.title,
         description=competency.summary or competency.description[:1000],
         version=competency.version,
-        image=_issuer().image,
+        image=f"{settings.SITE_URL}{reverse('achievement-badge', args=[competency.uuid])}",
         claims=_claims(competency),
         status_list_url=status_list.url,
         status_index=credential.status_index,

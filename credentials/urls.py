@@ -10,4 +10,7 @@ urlpatterns = [
     path("credentials/<uuid:pk>/", views.credential_public, name="credential-public"),
     path("credentials/<uuid:pk>/credential.json", views.credential_json, name="credential-json"),
     path("credentials/<uuid:pk>/share/", views.credential_share, name="credential-share"),
+    path("credentials/<uuid:pk>/badge.png", views.credential_badge, {"image_format": "png"}, name="credential-png"),
+    path("credentials/<uuid:pk>/badge.svg", views.credential_badge, {"image_format": "svg"}, name="credential-svg"),
+    path("credentials/achievements/<uuid:uuid>/badge.svg", views.achievement_badge, name="achievement-badge"),
 ]

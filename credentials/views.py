@@ -12,9 +12,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from credentials import selectors, services
+from credentials.badge import badge_svg
+from credentials.baking import MEDIA_TYPES
 from credentials.did import did_document
 from credentials.forms import CredentialUploadForm
-from credentials.models import IssuedCredential, StatusList
+from credentials.models import IssuedCredential, IssuerProfile, StatusList
+from tracker.models import Competency
 from tracker.types import AuthenticatedHttpRequest
 
 LD_JSON = "application/ld+json"
@@ -56,7 +59,7 @@ def linkedin_url(credential: IssuedCredential, organisation: str) -> str:
 @login_required
 def my_credentials(request: AuthenticatedHttpRequest) -> HttpResponse:
     credentials = selectors.credentials_of(learner=request.user)
-    organisation = services.IssuerProfile.load().name
+    organisation = IssuerProfile.load().name
     rows = [(credential, linkedin_url(credential, organisation)) for credential in credentials]
     return render(request, "credentials/my_credentials.html", {"rows": rows})
 
@@ -88,6 +91,27 @@ def credential_public(request: HttpRequest, pk: str) -> HttpResponse:
         "result": selectors.credential_verify_here(credential.document),
     }
     return render(request, "credentials/credential_public.html", context)
+
+
+@require_GET
+def credential_badge(request: HttpRequest, pk: str, image_format: str) -> HttpResponse:
+    """The badge with the credential baked in (Open Badges 3.0 baking): a file to keep, show or upload anywhere."""
+    credential = _visible(request, pk)
+    image = selectors.credential_badge(credential=credential, image_format=image_format)
+    response = HttpResponse(image, content_type=MEDIA_TYPES[image_format])
+    response["Content-Disposition"] = f'attachment; filename="credential-{credential.pk}.{image_format}"'
+    return _public(response)
+
+
+@require_GET
+def achievement_badge(request: HttpRequest, uuid: str) -> HttpResponse:
+    """The achievement's image (`achievement.image` of its credentials): the badge, nothing baked in."""
+    competency = get_object_or_404(Competency.objects.exclude(status=Competency.Status.DRAFT), uuid=uuid)
+    response = HttpResponse(
+        badge_svg(name=competency.title, issuer=IssuerProfile.load().name), content_type=MEDIA_TYPES["svg"]
+    )
+    response["Cache-Control"] = "public, max-age=3600"
+    return _public(response)
 
 
 @require_GET

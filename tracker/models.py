@@ -165,7 +165,9 @@ class Competency(models.Model):
         if not self.slug:
             self.slug = slugify(self.title)[:200] or "competency"
         if self.pk:
-            self.version += 1
+            # From the stored version, not this object's: saving a claim bumps it in the database (Claim.save).
+            stored = Competency.objects.filter(pk=self.pk).values_list("version", flat=True).first()
+            self.version = (stored or self.version) + 1
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def get_absolute_url(self) -> str:
@@ -207,6 +209,9 @@ class Claim(models.Model):
         if self.pk:
             self.version += 1
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+        # The claims are the competency's definition: a claim added, edited or retired is a new version of the
+        # competency (what its credentials and its CASE document carry), not only of the claim.
+        Competency.objects.filter(pk=self.competency_id).update(version=models.F("version") + 1)
 
     @property
     def takes_form_evidence(self) -> bool:

@@ -75,6 +75,7 @@ def _import_one(data: FrameworkData) -> Competency:
     _save_if_changed(competency, fields, where=where)
     _sync_claims(competency, data.claims, where=where)
     _sync_resources(competency, data.resources, where=where)
+    competency.refresh_from_db(fields=["version"])  # claims saved above count as versions of the competency
     return competency
 
 

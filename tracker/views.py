@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_POST
 
 from tracker import accounts, selectors, throttling, tokens
 from tracker.forms import ApiTokenForm, SignupForm
@@ -91,3 +93,25 @@ def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
         raise Http404("No such token.")
     messages.success(request, "Token revoked: it no longer works.")
     return redirect("api-tokens")
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    if request.GET.get("format") == "json":
+        return True
+    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+
+
+@require_GET
+def case_node(request: HttpRequest, identifier: uuid.UUID) -> HttpResponse:
+    """A CASE record's URI, resolved: its JSON for programs (Accept: application/json, or ?format=json), a page
+    for people. Credentials align their achievement to these URIs, so they must answer for as long as those do."""
+    node = selectors.case_node(identifier=identifier)
+    if node is None:
+        raise Http404("No such CASE record.")
+    if _wants_json(request):
+        response: HttpResponse = JsonResponse(node.record, json_dumps_params={"indent": 2})
+        response["Access-Control-Allow-Origin"] = "*"  # verifiers and CASE tools read it from their own pages
+    else:
+        response = render(request, "tracker/case_node.html", {"node": node, "record": node.record})
+    patch_vary_headers(response, ["Accept"])
+    return response

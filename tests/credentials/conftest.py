@@ -9,6 +9,7 @@ import pytest
 
 from credentials.keys import IssuerKey, issuer_keys, keyfile_create
 from tests.credentials.helpers import SITE
+from tests.trainer.conftest import data_dir, tiny_task  # noqa: F401 (fixtures: the tiny task and its dataset)
 
 
 @pytest.fixture

@@ -43,6 +43,8 @@ urlpatterns = [
     path("", include("evidence.urls")),
     path("", include("trainer.urls")),
     path("", include("credentials.urls")),
+    # The URIs of the CASE export's records (tracker/formats/case.py), without a trailing slash, as published.
+    path("case/<uuid:identifier>", views.case_node, name="case-node"),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/signup/done/", views.signup_done, name="signup-done"),
     path("accounts/activate/<str:uidb64>/<str:token>/", views.activate, name="activate"),

@@ -1,5 +1,6 @@
-"""Verify a credential offline: no network, no database. Contexts are the app's local copies; the issuer's DID
-document and the status list come from files (or the DID document from this installation's key ring)."""
+"""Verify a credential offline: no network, no database. The credential is a JSON file or a baked badge (PNG or
+SVG). Contexts are the app's local copies; the issuer's DID document and the status list come from files (or the
+DID document from this installation's key ring)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from credentials.baking import CredentialParseError, credential_parse, credential_read
 from credentials.did import did_document
-from credentials.forms import CredentialParseError, credential_parse
 from credentials.verification import credential_verify
 
 
 def _read_json(path: str, what: str) -> dict[str, Any]:
     try:
-        return credential_parse(Path(path).read_bytes())
+        data = Path(path).read_bytes()
+        return credential_read(data) if what == "credential" else credential_parse(data)
     except OSError as error:
         raise CommandError(f"Cannot read the {what} {path}: {error.strerror}") from error
     except CredentialParseError as error:
@@ -24,11 +26,11 @@ def _read_json(path: str, what: str) -> dict[str, Any]:
 
 
 class Command(BaseCommand):
-    help = "Verify an Open Badges 3.0 credential (JSON) offline; exit status 1 when it is not valid."
+    help = "Verify an Open Badges 3.0 credential (JSON, or a baked PNG or SVG badge) offline; exit 1 when not valid."
     requires_system_checks: list[str] = []  # no database, and a verifier needs no signing key
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", help="the credential, a JSON file")
+        parser.add_argument("file", help="the credential: a JSON file, or a baked badge (PNG or SVG)")
         parser.add_argument("--did-document", help="the issuer's DID document (default: this installation's keys)")
         parser.add_argument("--status-list", action="append", default=[], help="a BitstringStatusListCredential file")
 
