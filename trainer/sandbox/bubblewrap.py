@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from trainer.engines import DEFAULT_ENGINE
 from trainer.sandbox.base import SandboxRunner
 from trainer.sandbox.cgroups import Cgroup
 from trainer.sandbox.config import SandboxConfig, hidden_paths
@@ -24,10 +25,10 @@ from trainer.sandbox.runner import PlatformError
 class BubblewrapRunner(SandboxRunner):
     """A sandbox process as the sandbox user, in its own cgroup and namespaces, waiting for one job."""
 
-    def __init__(self, config: SandboxConfig) -> None:
+    def __init__(self, config: SandboxConfig, engine: str = DEFAULT_ENGINE) -> None:
         if not config.isolated or config.sandbox_uid is None:
             raise ValueError("BubblewrapRunner needs an isolated configuration with a sandbox user.")
-        super().__init__(config)
+        super().__init__(config, engine)
         self.uid, self.gid = config.sandbox_uid, config.sandbox_gid
         self.cgroup = Cgroup(self.id, config.cgroup_version)
 
@@ -67,7 +68,7 @@ class BubblewrapRunner(SandboxRunner):
         # The sources the datasets are built from hold the test labels: learner code must not read them.
         for hidden in hidden_paths(self.config.runtime_dir):
             args += ["--tmpfs", str(hidden)]
-        for name, value in self.config.sandbox_env().items():
+        for name, value in self.config.sandbox_env(self.engine).items():
             args += ["--setenv", name, value]
         # Last: the root (a tmpfs bubblewrap made) becomes read-only; only /job and /tmp stay writable.
         return [*args, "--remount-ro", "/", "--"]
