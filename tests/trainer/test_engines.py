@@ -126,3 +126,28 @@ def test_what_was_measured_is_what_the_run_page_and_evidence_show(alice: User, t
     assert measured_engine(run.environment) == Engine.JAX
     assert measured_engine({"backend": "tensorflow", "keras_flavour": "tf_keras"}) == Engine.TF_KERAS
     assert measured_engine({"backend": "theano"}) is None
+
+
+def test_the_admin_sees_runs_failures_and_median_time_per_engine(
+    client: Client, admin_user: User, alice: User, tiny_task: TaskSpec
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    start = timezone.now()
+    for engine, status, kind, seconds in [
+        ("jax", "succeeded", "", 10), ("jax", "failed", "nan_loss", 20), ("jax", "failed", "worker_lost", 60),
+        ("torch", "succeeded", "", 40), ("torch", "queued", "", None),
+    ]:  # fmt: skip
+        run = submit(alice, tiny_task, REFERENCE, engine=engine)
+        end = start + timedelta(seconds=seconds) if seconds else None
+        TrainingRun.objects.filter(pk=run.pk).update(
+            status=status, error_kind=kind, started_at=start if seconds else None, finished_at=end
+        )
+    client.force_login(admin_user)
+    page = client.get("/admin/trainer/trainingrun/").content.decode()
+    rows = {row.split("</td>")[0]: row for row in page.split("<tr><td>")[1:]}
+    assert "<td>3</td><td>2</td><td>1</td><td>20.0 s</td>" in rows["Keras 3 on JAX (<code>jax</code>)"], page
+    assert "<td>2</td><td>0</td><td>0</td><td>40.0 s</td>" in rows["Keras 3 on PyTorch (<code>torch</code>)"]
+    assert "<td>0</td><td>0</td><td>0</td><td>—</td>" in rows["Keras 3 on TensorFlow (<code>tensorflow</code>)"]
