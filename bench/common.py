@@ -58,7 +58,7 @@ def stop_worker(worker: subprocess.Popen[bytes]) -> None:
         worker.wait()
 
 
-def submit_and_wait(task: Any, code: bytes, username: str = "learner") -> tuple[float, Any]:
+def submit_and_wait(task: Any, code: bytes, username: str = "learner", engine: str = "tensorflow") -> tuple[float, Any]:
     """POST the code as an attempt through the API, wait until it has finished; (seconds, run)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
     from rest_framework.test import APIClient
@@ -74,7 +74,9 @@ def submit_and_wait(task: Any, code: bytes, username: str = "learner") -> tuple[
     api.force_authenticate(learner)
     started = time.monotonic()
     response = api.post(
-        f"/api/tasks/{task.slug}/runs/", {"file": SimpleUploadedFile("ref.py", code)}, format="multipart"
+        f"/api/tasks/{task.slug}/runs/",
+        {"file": SimpleUploadedFile("ref.py", code), "engine": engine},
+        format="multipart",
     )
     assert response.status_code == 201, response.content
     run = TrainingRun.objects.get(pk=response.json()["id"])
