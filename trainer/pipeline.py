@@ -82,6 +82,7 @@ class Job:
     on_progress: Callable[[list[dict[str, Any]], str], bool]  # (epoch rows, log tail) -> cancel?
     on_stage: Callable[[str], None] = lambda stage: None  # "predict", "score": shown on the run page
     engine: str = DEFAULT_ENGINE  # asked for: every sandbox of the run starts on it (trainer.engines)
+    on_cold: Callable[[list[str]], object] = lambda stages: None  # a stage started cold: the live page says so
     timings: dict[str, float] = field(default_factory=dict)
     log_sections: list[str] = field(default_factory=list)
     # What the prediction sandbox says about the model it scored, checked (trainer.sandbox.outputs).
@@ -188,6 +189,7 @@ def _runner(job: Job, stage: str) -> Runner:
     runner = get_runner(job.engine)
     if getattr(runner, "cold", False):
         job.cold_stages.append(stage)
+        job.on_cold(list(job.cold_stages))
     return runner
 
 

@@ -230,6 +230,7 @@ def _run(run: TrainingRun) -> None:
             artifacts=artifacts,
             on_progress=lambda rows, log: _on_progress(run, rows, log),
             on_stage=lambda stage: _on_stage(run, stage),
+            on_cold=lambda stages: _heartbeat(run, {"timings": {"cold_start": stages}}),
         )
         _execute(run, job)
 

@@ -182,7 +182,9 @@ def load_submission() -> Any:
     try:
         spec.loader.exec_module(module)
     except ImportError as error:
-        raise LearnerError("import_error", f"Your code imports something this sandbox lacks: {error}.") from error
+        hint = engine_hint(error)
+        message = f"Your code imports something this sandbox lacks: {error}." + (f" {hint}" if hint else "")
+        raise LearnerError("import_error", message) from error
     except Exception as error:
         raise LearnerError("learner_error", f"Your code failed while loading: {describe(error)}") from error
     if not callable(getattr(module, "build_model", None)):
