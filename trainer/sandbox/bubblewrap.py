@@ -2,7 +2,7 @@
 
 Layers, because no single one is enough: an unprivileged uid (setpriv; never root with --uid,
 since root still reads root's 0600 files), a private mount view with only the interpreter, the
-packages, the harness and the job folder (bubblewrap), no network and private PID/IPC/UTS
+packages of the run's engine, the harness and the job folder (bubblewrap), no network and private PID/IPC/UTS
 namespaces (--unshare-all), a new session, --die-with-parent, a cleared environment, cgroup memory
 (swap included), pids and CPU limits, RLIMIT_FSIZE/NOFILE/CORE (not RLIMIT_AS: TensorFlow reserves
 huge virtual memory), a wall-clock limit that kills the whole tree, a capped log, and nothing copied
@@ -52,12 +52,15 @@ class BubblewrapRunner(SandboxRunner):
         ]  # fmt: skip
 
     def bwrap_args(self) -> list[str]:
+        venv = self.config.python_for(self.engine).parent.parent
         args = [
             "bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
             "--ro-bind", "/usr", "/usr",
             "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
             "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
-            "--ro-bind", str(self.config.runtime_dir), str(self.config.runtime_dir),
+            # Only this engine's runtime and the harness: another engine's libraries are not there to import.
+            "--ro-bind", str(venv), str(venv),
+            "--ro-bind", str(self.config.harness_path.parent), str(self.config.harness_path.parent),
             "--bind", str(self.job_dir), "/job",
             "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",  # noqa: S108 - private tmpfs
             "--chdir", "/job",
@@ -66,8 +69,10 @@ class BubblewrapRunner(SandboxRunner):
             if os.path.exists(path):
                 args += ["--ro-bind", path, path]
         # The sources the datasets are built from hold the test labels: learner code must not read them.
-        for hidden in hidden_paths(self.config.runtime_dir):
-            args += ["--tmpfs", str(hidden)]
+        runtime = self.config.runtime_dir
+        for hidden in hidden_paths(runtime):
+            if hidden.is_relative_to(venv) or not hidden.is_relative_to(runtime):
+                args += ["--tmpfs", str(hidden)]
         for name, value in self.config.sandbox_env(self.engine).items():
             args += ["--setenv", name, value]
         # Last: the root (a tmpfs bubblewrap made) becomes read-only; only /job and /tmp stay writable.
