@@ -287,6 +287,11 @@ def _read_description(job: Job, files: dict[str, Path]) -> None:
     except BadOutput as error:
         raise LearnerFailure(ErrorKind.BAD_OUTPUT, error.message) from error
     job.model_summary = outputs.summary_text(files.get("summary.txt"))
+    if job.param_count > job.task.max_params:
+        raise LearnerFailure(
+            ErrorKind.OVER_BUDGET,
+            f"The model has {job.param_count:,} parameters; this task allows {job.task.max_params:,}.",
+        )
     measured = measured_engine(job.environment)
     if measured != job.engine:
         # The sandbox ran something else than was asked (a runtime installed wrong): recording it as asked would
@@ -294,11 +299,6 @@ def _read_description(job: Job, files: dict[str, Path]) -> None:
         raise PlatformError(
             f"The sandbox measured {label(measured or 'no known engine')} where {label(job.engine)} was asked; "
             "the engine runtimes need `manage.py sandbox_setup`."
-        )
-    if job.param_count > job.task.max_params:
-        raise LearnerFailure(
-            ErrorKind.OVER_BUDGET,
-            f"The model has {job.param_count:,} parameters; this task allows {job.task.max_params:,}.",
         )
 
 
