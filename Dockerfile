@@ -12,10 +12,17 @@ RUN apt-get update \
     && mkdir -p /var/lib/skillproof && chown skillproof /var/lib/skillproof
 
 WORKDIR /app
-COPY requirements.txt requirements-sandbox.txt ./
+COPY requirements.txt requirements-sandbox*.txt ./
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-# Static files hashed at build time; the sandbox user and its TensorFlow runtime baked in.
+# The engines baked in (README "Engines"). PyTorch is pinned to its CPU build (torch==2.13.0+cpu), which PyPI does
+# not carry: give pip a source of it (--build-arg PIP_FIND_LINKS=<folder or page with the wheel>, or
+# PIP_EXTRA_INDEX_URL=<PyTorch's CPU index>), or leave torch out of TRAINER_ENGINES.
+ARG TRAINER_ENGINES=tensorflow,jax,torch,tf_keras
+ARG PIP_FIND_LINKS=
+ARG PIP_EXTRA_INDEX_URL=
+ENV TRAINER_ENGINES=${TRAINER_ENGINES}
+# Static files hashed at build time; the sandbox user and the engines' runtimes baked in.
 RUN SECRET_KEY=build-only python manage.py collectstatic --noinput -v 0 \
     && SECRET_KEY=build-only python manage.py sandbox_setup --install-only
 

@@ -88,14 +88,13 @@ def _filings(evidence: list[Evidence]) -> dict[int, Filing]:
 def _evidence_item(evidence: Evidence, filing: Filing | None, page_url: str) -> openbadge.EvidenceItem:
     narrative = f"Evidence for claim {evidence.claim.order}: {evidence.claim.text}\nApproved by a mentor."
     if filing is not None:
-        run, env = filing.run, filing.run.environment or {}
+        run = filing.run
         value = run.metric_value
         narrative += (
             f"\nTrained and scored by the platform on task {run.task.title}: {run.task.metric} "
             f"{value if value is not None else 'n/a'} (pass at {run.task.threshold:g}); dataset "
             f"{run.dataset.slug} {run.dataset.version} (SHA-256 {run.dataset.checksum}); code SHA-256 "
-            f"{run.code_sha256}; backend {env.get('backend', 'unknown')}, Keras {env.get('keras', 'unknown')}, "
-            f"TensorFlow {env.get('tensorflow', 'unknown')}."
+            f"{run.code_sha256}; engine {run.get_engine_display()}, measured: {run.environment_text()}."
         )
     return openbadge.EvidenceItem(
         url=f"{page_url}#evidence-{evidence.pk}",

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from trainer import selectors
 from trainer.models import Dataset, QuotaOverride, TaskSpec, TrainingRun
 
 
@@ -22,6 +23,7 @@ class TaskSpecAdmin(admin.ModelAdmin[TaskSpec]):
     filter_horizontal = ["also_claims"]
     fieldsets = [
         (None, {"fields": ["slug", "title", "summary", "claim", "also_claims", "dataset", "is_active", "is_tiny"]}),
+        ("Engines a learner may train on", {"fields": ["engines"]}),
         ("Scoring", {"fields": ["problem", "metric", "threshold", "criteria", "baseline"]}),
         ("Quotas (empty: the site's defaults)", {"fields": ["attempts_per_day", "max_active"]}),
         ("What build_model(spec) gets, and the budgets", {
@@ -47,8 +49,8 @@ class DatasetAdmin(admin.ModelAdmin[Dataset]):
 
 @admin.register(TrainingRun)
 class TrainingRunAdmin(admin.ModelAdmin[TrainingRun]):
-    list_display = ["id", "task", "learner", "status", "stage", "passed", "attempt", "created_at"]
-    list_filter = ["status", "passed", "task"]
+    list_display = ["id", "task", "learner", "engine", "status", "stage", "passed", "attempt", "created_at"]
+    list_filter = ["status", "engine", "passed", "task"]
     search_fields = ["learner__username", "task__slug", "code_sha256"]
     list_select_related = ["task", "learner"]
     readonly_fields = tuple(f.name for f in TrainingRun._meta.concrete_fields)
@@ -58,6 +60,10 @@ class TrainingRunAdmin(admin.ModelAdmin[TrainingRun]):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        # Per engine, over every run: above the list (templates/admin/trainer/trainingrun/change_list.html).
+        return super().changelist_view(request, {**(extra_context or {}), "engine_stats": selectors.engine_stats()})
 
 
 @admin.register(QuotaOverride)

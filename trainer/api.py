@@ -86,7 +86,12 @@ class TaskSpecViewSet(viewsets.ReadOnlyModelViewSet[TaskSpec]):
         if "claim" in data and claim is None:
             raise TrainingError(f"There is no claim {data['claim']}.", status=400)
         run = services.attempt_submit(
-            learner=_user(request), task=task, upload=data["file"], claim=claim, file_if_passes=data["file_if_passes"]
+            learner=_user(request),
+            task=task,
+            upload=data["file"],
+            claim=claim,
+            file_if_passes=data["file_if_passes"],
+            engine=data.get("engine") or None,
         )
         return Response(TrainingRunSerializer(run, context={"request": request}).data, status=status.HTTP_201_CREATED)
 

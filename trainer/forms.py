@@ -5,6 +5,7 @@ from django.conf import settings
 
 from evidence.services import MAX_BODY_CHARS
 from tracker.models import Claim
+from trainer.engines import label
 from trainer.models import TaskSpec, TrainingRun
 
 
@@ -51,9 +52,17 @@ class TrainingSubmitForm(ClaimChoiceForm):
                 f".py or .ipynb{models}, up to {settings.TRAINER_SUBMISSION_MAX_MB} MB, "
                 f"with at most {task.max_code_kb} KB of code."
             )
+            engines = task.allowed_engines()
+            self.fields["engine"] = forms.ChoiceField(
+                label="Engine",
+                choices=[(name, label(name)) for name in engines],
+                initial=engines[0] if engines else None,
+                required=False,  # left out (a script posting only the file): the task's first engine
+                help_text="The backend Keras trains on. tf.keras runs Keras 2 code (`from tensorflow import keras`).",
+            )
         if "claim" in self.fields:
             self.fields["claim"].label = "If it passes, file it for the claim"
-            self.order_fields(["file", "file_if_passes", "claim"])
+        self.order_fields(["file", "engine", "file_if_passes", "claim"])
 
 
 class FilingForm(ClaimChoiceForm):

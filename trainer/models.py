@@ -12,6 +12,10 @@ from django.urls import reverse
 
 from evidence.models import Evidence
 from tracker.models import Claim
+from trainer.engines import KERAS3_ENGINES, Engine, unknown_engines
+
+# The engine libraries whose versions a sandbox measures (trainer/harness/harness.py: environment), as named.
+ENGINE_VERSIONS = (("tensorflow", "TensorFlow"), ("jax", "JAX"), ("jaxlib", "jaxlib"), ("torch", "PyTorch"))
 
 
 def _seconds(value: object) -> str | None:
@@ -92,6 +96,10 @@ class Dataset(models.Model):
         return f"{self.title} ({self.version})"
 
 
+def default_engines() -> list[str]:
+    return [str(engine) for engine in KERAS3_ENGINES]
+
+
 class TaskSpec(models.Model):
     """What a learner must build for a claim, how it is scored, and the budgets the platform enforces."""
 
@@ -129,6 +137,12 @@ class TaskSpec(models.Model):
         default=64,
         validators=[MinValueValidator(1)],
         help_text="Most code a submission may carry (a .py, or a notebook's code cells), in KB.",
+    )
+    engines = models.JSONField(
+        default=default_engines,
+        blank=True,
+        help_text='The engines a learner may train on, e.g. ["tensorflow", "jax", "torch", "tf_keras"]; '
+        "default: every Keras 3 backend.",
     )
     is_active = models.BooleanField(default=True)
     # Fast variants for tests and health checks: hidden from learners (pages, API, submissions, leaderboards).
@@ -170,6 +184,10 @@ class TaskSpec(models.Model):
                 raise ValidationError({"criteria": f"Criterion {number} needs a metric and a min or a max."})
             if not all(isinstance(rule[k], int | float) and not isinstance(rule[k], bool) for k in bounds):
                 raise ValidationError({"criteria": f"Criterion {number}: min and max must be numbers."})
+        wrong = unknown_engines(self.engines)
+        if wrong or not self.engines:
+            choices = ", ".join(Engine.values)
+            raise ValidationError({"engines": f"List one or more engines among {choices} (not {', '.join(wrong)})."})
         if self.allow_evaluate_only and self.dataset_id and self.dataset.test_labels_public:
             raise ValidationError(
                 {
@@ -182,6 +200,11 @@ class TaskSpec(models.Model):
     def accepts_models(self) -> bool:
         """Whether a trained .keras file may be submitted: allowed by the admin, and never on public test data."""
         return self.allow_evaluate_only and not self.dataset.test_labels_public
+
+    def allowed_engines(self) -> list[str]:
+        """The engines this task takes that this installation offers (TRAINER_ENGINES), in the usual order."""
+        listed = set(self.engines if isinstance(self.engines, list) else [])
+        return [e for e in Engine.values if e in listed and e in settings.TRAINER_ENGINES]
 
     def claims(self) -> list[Claim]:
         """Every claim a passing run of this task proves, the main one first."""
@@ -246,6 +269,8 @@ class TrainingRun(models.Model):
     file_size = models.PositiveBigIntegerField(default=0)
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="runs")
     source_kind = models.CharField(max_length=20, help_text="py, ipynb or keras")
+    # Asked for by the learner; what the sandbox measured is in `environment` (and must agree: trainer.pipeline).
+    engine = models.CharField(max_length=20, choices=Engine.choices, default=Engine.TENSORFLOW)
     code_sha256 = models.CharField(max_length=64)
     notices = models.JSONField(default=list, blank=True, help_text="What the platform changed, e.g. dropped ! lines.")
     status = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED, db_index=True)
@@ -356,13 +381,32 @@ class TrainingRun(models.Model):
         """Environment and timings as labelled rows for people (the JSON keeps the raw keys)."""
         env, t = self.environment or {}, self.timings or {}
         rows = [
-            ("Python", env.get("python")), ("TensorFlow", env.get("tensorflow")), ("Keras", env.get("keras")),
-            ("Keras backend", env.get("backend")), ("Device", env.get("device")),
+            ("Engine", self.get_engine_display()), ("Python", env.get("python")),
+            ("Keras" if env.get("keras_flavour") != "tf_keras" else "tf.keras (tf_keras)", env.get("keras")),
+            ("Keras backend (measured)", env.get("backend")),
+            *((name, env.get(key)) for key, name in ENGINE_VERSIONS), ("Device", env.get("device")),
+            ("Sandbox start", self.cold_start_text()),
             ("Waiting for a warm sandbox", _seconds(t.get("sandbox_wait"))), ("Training", _seconds(t.get("train"))),
             ("Prediction", _seconds(t.get("predict"))), ("Scoring", _seconds(t.get("score"))),
             ("Peak memory", f"{t['peak_memory_mb']:,.0f} MB" if t.get("peak_memory_mb") else None),
         ]  # fmt: skip
         return [(label, str(value)) for label, value in rows if value not in (None, "")]
+
+    def environment_text(self) -> str:
+        """The engine as measured inside the sandbox, in one line: "Keras 3.15.1 on jax (JAX 0.10.2), CPU"."""
+        env = self.environment or {}
+        keras = "tf.keras" if env.get("keras_flavour") == "tf_keras" else "Keras"
+        versions = [f"{name} {env[key]}" for key, name in ENGINE_VERSIONS if env.get(key)]
+        found = f"{keras} {env.get('keras', '?')} on {env.get('backend', '?')}"
+        return f"{found} ({', '.join(versions)}), {env.get('device', '?')}" if versions else found
+
+    def cold_start_text(self) -> str | None:
+        """Which stages started a sandbox cold (no warm one of this engine was waiting), for the run page."""
+        cold = (self.timings or {}).get("cold_start")
+        if not isinstance(cold, list) or not cold:
+            return None
+        stages = ", ".join(str(stage).replace("_", " ") for stage in cold)
+        return f"cold: no warm {self.get_engine_display()} sandbox was waiting ({stages}); it imported its engine first"
 
     def artifact_path(self, name: str) -> str | None:
         from pathlib import Path

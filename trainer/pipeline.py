@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from trainer.datasets.registry import dataset_files
+from trainer.engines import DEFAULT_ENGINE, label, measured_engine
 from trainer.models import HARNESS_KINDS, ErrorKind, TaskSpec
 from trainer.sandbox import outputs
 from trainer.sandbox.outputs import BadOutput
@@ -80,6 +81,8 @@ class Job:
     artifacts: Path  # trusted folder the outputs are copied into
     on_progress: Callable[[list[dict[str, Any]], str], bool]  # (epoch rows, log tail) -> cancel?
     on_stage: Callable[[str], None] = lambda stage: None  # "predict", "score": shown on the run page
+    engine: str = DEFAULT_ENGINE  # asked for: every sandbox of the run starts on it (trainer.engines)
+    on_cold: Callable[[list[str]], object] = lambda stages: None  # a stage started cold: the live page says so
     timings: dict[str, float] = field(default_factory=dict)
     log_sections: list[str] = field(default_factory=list)
     # What the prediction sandbox says about the model it scored, checked (trainer.sandbox.outputs).
@@ -87,6 +90,7 @@ class Job:
     environment: dict[str, Any] = field(default_factory=dict)
     model_summary: str = ""
     custom_objects: list[str] = field(default_factory=list)  # the model needed the learner's code to be rebuilt
+    cold_stages: list[str] = field(default_factory=list)  # stages whose sandbox started cold (no warm one waiting)
 
     @property
     def log_tail(self) -> str:
@@ -112,7 +116,7 @@ def run_pipeline(job: Job) -> dict[str, Any]:
 
 def _train(job: Job, files: dict[str, Path]) -> Path:
     started = time.monotonic()
-    runner = get_runner()
+    runner = _runner(job, "train")
     job.timings["sandbox_wait"] = round(time.monotonic() - started, 3)
     try:
         runner.start(
@@ -165,7 +169,7 @@ def _prediction_sandbox(
     job: Job, mode: str, inputs: dict[str, Path], spec: dict[str, Any], wanted: dict[str, int], *, label: str
 ) -> Outcome:
     """One prediction stage in a fresh sandbox: its outputs go to artifacts/<folder named after the mode>."""
-    runner = get_runner()
+    runner = _runner(job, mode)
     try:
         runner.start(mode=mode, inputs=inputs, spec=spec, memory_bytes=job.task.memory_mb * MB)
         outcome = runner.wait(wall_seconds=PREDICT_WALL_SECONDS, poll=ProgressWatch(runner, job, budget=None))
@@ -176,6 +180,17 @@ def _prediction_sandbox(
     _record(job, outcome, label)
     _raise_for_outcome(outcome, stage="prediction", wall_seconds=PREDICT_WALL_SECONDS)
     return outcome
+
+
+def _runner(job: Job, stage: str) -> Runner:
+    # The prediction stages load the model on the engine it was trained on: a .keras file is backend-agnostic,
+    # but a model saved by tf.keras (Keras 2) is not a Keras 3 model, and scoring the run on the engine it
+    # names keeps what the evidence says true. The scorer itself (numpy, in the worker) never depends on it.
+    runner = get_runner(job.engine)
+    if getattr(runner, "cold", False):
+        job.cold_stages.append(stage)
+        job.on_cold(list(job.cold_stages))
+    return runner
 
 
 def _predictions(outcome: Outcome) -> Path:
@@ -276,6 +291,14 @@ def _read_description(job: Job, files: dict[str, Path]) -> None:
         raise LearnerFailure(
             ErrorKind.OVER_BUDGET,
             f"The model has {job.param_count:,} parameters; this task allows {job.task.max_params:,}.",
+        )
+    measured = measured_engine(job.environment)
+    if measured != job.engine:
+        # The sandbox ran something else than was asked (a runtime installed wrong): recording it as asked would
+        # make the evidence lie, and it is not the learner's doing.
+        raise PlatformError(
+            f"The sandbox measured {label(measured or 'no known engine')} where {label(job.engine)} was asked; "
+            "the engine runtimes need `manage.py sandbox_setup`."
         )
 
 

@@ -179,3 +179,39 @@ def leaderboard(task: TaskSpec, viewer: Any = None) -> list[LeaderboardRow]:
             )
         )  # fmt: skip
     return rows
+
+
+@dataclass(frozen=True)
+class EngineStats:
+    engine: str
+    label: str
+    runs: int
+    failed: int  # the learner's failures and the platform's alike
+    platform_failures: int
+    median_seconds: float | None  # start to finish, over the runs that finished
+
+
+def engine_stats() -> list[EngineStats]:
+    """Per engine: how many runs, how many failed, and the median time from start to finish (admin)."""
+    from statistics import median
+
+    from trainer.engines import Engine
+    from trainer.models import PLATFORM_KINDS
+
+    rows = TrainingRun.objects.values_list("engine", "status", "error_kind", "started_at", "finished_at")
+    grouped: dict[str, list[tuple[str, str, datetime | None, datetime | None]]] = {}
+    for engine, *rest in rows.iterator():
+        grouped.setdefault(engine, []).append(tuple(rest))  # type: ignore[arg-type]
+    stats = []
+    for engine in [*Engine.values, *sorted(set(grouped) - set(Engine.values))]:
+        runs = grouped.get(engine, [])
+        seconds = [(end - start).total_seconds() for _, _, start, end in runs if start and end]
+        stats.append(
+            EngineStats(
+                engine=engine, label=str(dict(Engine.choices).get(engine, engine)), runs=len(runs),
+                failed=sum(1 for status, *_ in runs if status == TrainingRun.State.FAILED),
+                platform_failures=sum(1 for _, kind, *_ in runs if kind in PLATFORM_KINDS),
+                median_seconds=round(median(seconds), 1) if seconds else None,
+            )
+        )  # fmt: skip
+    return stats

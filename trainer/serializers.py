@@ -10,6 +10,7 @@ from rest_framework import serializers
 from evidence.api import EvidenceSerializer
 from evidence.models import Evidence
 from tracker.serializers import absolute_url
+from trainer.engines import Engine
 from trainer.models import TaskSpec, TrainingRun
 from trainer.queue import queue_positions
 from trainer.quotas import Quota, quota_for
@@ -26,14 +27,20 @@ class TaskSpecSerializer(serializers.ModelSerializer[TaskSpec]):
     also_claims: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(read_only=True, many=True)
     leaderboard = serializers.SerializerMethodField()
     training_data = serializers.SerializerMethodField()
+    engines = serializers.SerializerMethodField(
+        help_text="The engines an attempt may ask for (the first is the default)."
+    )
 
     class Meta:
         model = TaskSpec
         fields = [
             "slug", "title", "summary", "claim", "also_claims", "competency", "brief", "problem", "metric",
             "threshold", "criteria", "budget", "spec", "allow_evaluate_only", "dataset", "starter_py",
-            "starter_ipynb", "training_data", "leaderboard",
+            "starter_ipynb", "training_data", "leaderboard", "engines",
         ]  # fmt: skip
+
+    def get_engines(self, task: TaskSpec) -> list[str]:
+        return task.allowed_engines()
 
     def get_spec(self, task: TaskSpec) -> dict[str, Any]:
         return task.learner_spec()
@@ -102,11 +109,13 @@ class TrainingRunSerializer(serializers.ModelSerializer[TrainingRun]):
     eta_seconds = serializers.SerializerMethodField()
     dataset = serializers.SerializerMethodField()
     model_url = serializers.SerializerMethodField()
+    engine_label = serializers.CharField(source="get_engine_display", read_only=True)
 
     class Meta:
         model = TrainingRun
         fields = [
-            "id", "learner", "task", "claim", "file_if_passes", "evidence", "status", "stage", "queue_position",
+            "id", "learner", "task", "claim", "file_if_passes", "engine", "engine_label", "evidence", "status", "stage",
+            "queue_position",
             "attempt", "worker", "epoch", "epochs", "eta_seconds", "history", "metrics", "passed", "hints",
             "error_kind", "error_message", "environment", "timings", "param_count", "model_summary", "code_sha256",
             "file_name", "source_kind", "notices", "dataset", "log_tail", "cancel_requested", "created_at",
@@ -150,6 +159,9 @@ class AttemptSubmitSerializer(serializers.Serializer[Any]):
     file = serializers.FileField(help_text=".py, .ipynb, or a trained .keras model where the task allows it.")
     file_if_passes = serializers.BooleanField(default=False, help_text="File it as evidence if it passes.")
     claim = serializers.IntegerField(required=False, help_text="The claim to file it for (default: the task's).")
+    engine = serializers.ChoiceField(
+        choices=Engine.choices, required=False, help_text="The engine to train on (default: the task's first engine)."
+    )
 
 
 class TrainingEvidenceSerializer(EvidenceSerializer):

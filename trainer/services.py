@@ -23,6 +23,7 @@ from evidence.notebooks import NotebookError, notebook_code, notebook_parse
 from evidence.uploads import safe_filename
 from tracker.models import Claim, User
 from trainer import selectors
+from trainer.engines import Engine, label
 from trainer.errors import TrainingError
 from trainer.filings import run_file_automatically
 from trainer.models import ErrorKind, Filing, TaskSpec, TrainingRun
@@ -125,8 +126,28 @@ def _claim_for(task: TaskSpec, claim: Claim | None) -> Claim:
     return claim
 
 
+def _engine_for(task: TaskSpec, engine: str | None) -> str:
+    """The engine asked for, if this task takes it and this installation offers it (None: the task's first)."""
+    allowed = task.allowed_engines()
+    if not allowed:
+        raise TrainingError("None of the engines this task takes is installed here; tell an administrator.", status=400)
+    if engine is None or engine == "":
+        return allowed[0]
+    if engine not in allowed:
+        offered = ", ".join(f"{name} ({label(name)})" for name in allowed)
+        known = "" if engine in Engine.values else f"There is no engine {engine[:40]!r}. "
+        raise TrainingError(f"{known}This task trains on {offered}.", status=400)
+    return engine
+
+
 def attempt_submit(
-    *, learner: User, task: TaskSpec, upload: UploadedFile, claim: Claim | None = None, file_if_passes: bool = False
+    *,
+    learner: User,
+    task: TaskSpec,
+    upload: UploadedFile,
+    claim: Claim | None = None,
+    file_if_passes: bool = False,
+    engine: str | None = None,
 ) -> TrainingRun:
     """A new attempt, within the learner's quota; the worker is told once it is committed.
 
@@ -134,11 +155,12 @@ def attempt_submit(
     and SQLite would hold its write lock meanwhile); the quota is counted inside it.
 
     Raises:
-        TrainingError: the task or the file is refused (400, or 404 for a task the learner may not see).
+        TrainingError: the task, the engine or the file is refused (400, or 404 for a task the learner may not see).
         QuotaExceeded: over a limit (429, with when to try again).
     """
     _task_for(learner, task)
     claim = _claim_for(task, claim)
+    engine = _engine_for(task, engine)
     kind = _submission_kind(upload, task)
     data = _read_upload(upload)
     notices = _check_submission(kind, data, task)
@@ -147,7 +169,7 @@ def attempt_submit(
         quota_enforce(learner, task, len(data))
         run = TrainingRun(
             learner=learner, task=task, dataset=task.dataset, claim=claim, file_if_passes=file_if_passes,
-            source_kind=kind, code_sha256=hashlib.sha256(data).hexdigest(), notices=notices,
+            engine=engine, source_kind=kind, code_sha256=hashlib.sha256(data).hexdigest(), notices=notices,
             epochs=task.max_epochs if kind != "keras" else 0,
             file_name=safe_filename(upload.name or f"submission.{kind}"), file_size=len(data),
         )  # fmt: skip
@@ -205,11 +227,13 @@ def _run(run: TrainingRun) -> None:
     with tempfile.TemporaryDirectory(prefix="skillproof-src-") as tmp:
         job = Job(
             task=run.task,
+            engine=run.engine,
             source_kind="keras" if run.source_kind == "keras" else "py",
             source=_prepare_source(run, Path(tmp)),
             artifacts=artifacts,
             on_progress=lambda rows, log: _on_progress(run, rows, log),
             on_stage=lambda stage: _on_stage(run, stage),
+            on_cold=lambda stages: _heartbeat(run, {"timings": {"cold_start": stages}}),
         )
         _execute(run, job)
 
@@ -330,9 +354,11 @@ def _finished_fields(run: TrainingRun, job: Job | None) -> dict[str, Any]:
     fields: dict[str, Any] = {"finished_at": timezone.now(), "stage": TrainingRun.Stage.DONE}
     if job is None:
         return fields
-    timings = dict(job.timings)
+    timings: dict[str, Any] = dict(job.timings)
     if job.peak_memory_mb is not None:
         timings["peak_memory_mb"] = job.peak_memory_mb
+    if job.cold_stages:
+        timings["cold_start"] = list(job.cold_stages)
     # What the sandbox said about the model was checked by the pipeline (trainer.sandbox.outputs): only
     # those values are stored, never the files it wrote.
     return fields | {
@@ -519,7 +545,7 @@ def tasks_sync() -> list[str]:
                 "max_params": task.max_params, "max_code_kb": task.max_code_kb, "is_tiny": task.tiny,
                 # Never on public test data, whatever the definition says (TaskSpec.clean holds admins to it).
                 "allow_evaluate_only": task.allow_evaluate_only and not dataset.test_labels_public,
-                "baseline": task.baseline,
+                "baseline": task.baseline, "engines": list(task.engines),
             },
         )  # fmt: skip
         spec.also_claims.set(

@@ -58,7 +58,7 @@ def task_detail(request: HttpRequest, slug: str) -> HttpResponse:
             try:
                 run = services.attempt_submit(
                     learner=request.user, task=task, upload=form.cleaned_data["file"], claim=form.chosen_claim(),
-                    file_if_passes=form.cleaned_data["file_if_passes"],
+                    file_if_passes=form.cleaned_data["file_if_passes"], engine=form.cleaned_data.get("engine") or None,
                 )  # fmt: skip
             except DomainError as error:
                 form.add_error("file", error.message)

@@ -69,10 +69,14 @@ def _worker_env(data_dir: Path, extra: dict[str, str]) -> dict[str, str]:
 class Worker:
     """A real `celery worker` process (with beat) on the test database and broker."""
 
-    def __init__(self, data_dir: Path, log: Path, queues: str = "", beat: bool = True, **extra: str) -> None:
+    def __init__(
+        self, data_dir: Path, log: Path, queues: str = "", beat: bool = True, launcher: str = "", **extra: str
+    ) -> None:
         self.log_path = log
+        # `launcher`: a script that starts Celery itself (tests/trainer/modules_worker.py), instead of -m celery.
+        start = [launcher] if launcher else ["-m", "celery"]
         command = [
-            sys.executable, "-m", "celery", "-A", "tracker.project", "worker", "--loglevel", "INFO", "--concurrency", "1",
+            sys.executable, *start, "-A", "tracker.project", "worker", "--loglevel", "INFO", "--concurrency", "1",
             "--hostname", f"test-{os.getpid()}-{log.stem}@%h",
             *(["--beat", "--schedule", str(log.parent / "beat-schedule")] if beat else []),
             *(["--queues", queues] if queues else []),

@@ -83,3 +83,25 @@ def test_an_unreadable_model_file_is_the_learners(tmp_path: Path) -> None:
         with pytest.raises(harness.LearnerError) as error:
             harness.saved_config(tmp_path / name)
         assert error.value.kind == "bad_model_file", name
+
+
+def test_code_written_for_another_engine_is_told_which_engine_it_needs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    submission = tmp_path / "submission.py"
+    monkeypatch.setattr(harness, "SUBMISSION", submission)
+    monkeypatch.setattr(harness, "LEGACY", False)
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    hint = harness.engine_hint(ModuleNotFoundError("No module named 'tensorflow'", name="tensorflow"))
+    assert "on the jax engine, whose runtime has no tensorflow" in hint and "tensorflow engine" in hint
+
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
+    submission.write_text("from tensorflow import keras\n")
+    removed = AttributeError("'Sequential' object has no attribute 'fit_generator'")
+    assert "an API that Keras 3 removed" in harness.engine_hint(removed)
+    assert "an API that Keras 3 removed" in harness.engine_hint(ValueError("Argument(s) not recognized: {'lr': 0.1}"))
+    assert harness.engine_hint(ValueError("shapes (3,) and (4,) do not match")) == ""  # an ordinary mistake
+    submission.write_text("import keras\n")
+    assert harness.engine_hint(AttributeError("'NoneType' object has no attribute 'shape'")) == ""
+    monkeypatch.setattr(harness, "LEGACY", True)  # on tf.keras itself, Keras 2 code is at home
+    assert harness.engine_hint(removed) == ""

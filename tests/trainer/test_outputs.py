@@ -219,12 +219,25 @@ def describe(tmp_path: Path, **files: str) -> Job:
 def test_a_description_is_kept_once_checked(tmp_path: Path) -> None:
     environment = {
         "python": "3.11", "devices": ["CPU", 7, "\ud800"], "nan": math.nan, "nested": {"a": 1}, "long": "v" * 1000,
+        "backend": "tensorflow",
     }  # fmt: skip
     job = describe(tmp_path, model='{"params": 500}', environment=json.dumps(environment), summary="Model\x00 summary")
 
     assert job.param_count == 500 and job.model_summary == "Model\ufffd summary"
-    assert job.environment == {"python": "3.11", "devices": ["CPU", "\ufffd\ufffd\ufffd"], "long": "v" * 200}
+    assert job.environment == {
+        "python": "3.11", "devices": ["CPU", "\ufffd\ufffd\ufffd"], "long": "v" * 200, "backend": "tensorflow",
+    }  # fmt: skip
     json.dumps(job.environment, allow_nan=False).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "environment", [{"backend": "jax"}, {"python": "3.11"}, {"backend": "tensorflow", "keras_flavour": "tf_keras"}]
+)
+def test_a_sandbox_that_ran_another_engine_than_asked_is_a_platform_fault(tmp_path: Path, environment: dict) -> None:
+    from trainer.sandbox.runner import PlatformError
+
+    with pytest.raises(PlatformError, match="where Keras 3 on TensorFlow was asked"):
+        describe(tmp_path, model='{"params": 5}', environment=json.dumps(environment))
 
 
 @pytest.mark.parametrize(

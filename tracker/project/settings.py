@@ -37,6 +37,17 @@ def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def envcounts(name: str, default: str) -> dict[str, int]:
+    """`a=1,b=2` as {"a": 1, "b": 2}; a pair that is not name=whole number is refused at start-up."""
+    counts = {}
+    for pair in envlist(name, default):
+        key, _, value = pair.partition("=")
+        if not key.strip() or not value.strip().isdigit():
+            raise ImproperlyConfigured(f"{name}: {pair!r} is not name=count (e.g. jax=1).")
+        counts[key.strip()] = int(value)
+    return counts
+
+
 DEBUG = envbool("DEBUG", False)
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
@@ -332,6 +343,11 @@ TRAINER_RUNTIME_DIR = Path(os.environ.get("TRAINER_RUNTIME_DIR", TRAINER_ROOT / 
 TRAINER_PYTHON = os.environ.get("TRAINER_PYTHON", "/usr/bin/python3")
 TRAINER_SANDBOX_USER = os.environ.get("TRAINER_SANDBOX_USER", "skillproof-sandbox")
 TRAINER_POOL_SIZE = envint("TRAINER_POOL_SIZE", 2)
+# The engines this installation installs (manage.py sandbox_setup) and offers: tensorflow, jax, torch, tf_keras.
+TRAINER_ENGINES = envlist("TRAINER_ENGINES", "tensorflow,jax,torch,tf_keras")
+# Warm sandboxes per engine and worker process, as engine=count pairs (e.g. jax=1,torch=1); an engine not named
+# keeps none warm, so its runs start their sandboxes cold (the run page says so). TensorFlow: TRAINER_POOL_SIZE.
+TRAINER_POOL_SIZES = {"tensorflow": TRAINER_POOL_SIZE} | envcounts("TRAINER_POOL_SIZES", "")
 TRAINER_WARM_MEMORY_MB = envint("TRAINER_WARM_MEMORY_MB", 2048)
 TRAINER_PIDS_MAX = envint("TRAINER_PIDS_MAX", 256)
 # CPU cores one sandbox may use (a cgroup quota; fractions allowed): by default all but one, which is left

@@ -11,6 +11,10 @@ from pathlib import Path
 from typing import Any
 
 CATALOGUE_DIR = Path(__file__).resolve().parent
+# Engines a task takes (trainer.engines): every Keras 3 backend unless its solution needs one (a custom training
+# loop with tf.GradientTape), and legacy tf.keras where a Keras 2 script is a fair way to prove the claim.
+KERAS3 = ("tensorflow", "jax", "torch")
+EVERY_ENGINE = (*KERAS3, "tf_keras")
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class TaskDef:
     also_claim_orders: tuple[int, ...] = ()
     criteria: tuple[dict[str, Any], ...] = ()
     what_it_proves: str = ""
+    engines: tuple[str, ...] = KERAS3
 
     def path(self, name: str) -> Path:
         return CATALOGUE_DIR / self.folder / name
@@ -91,7 +96,8 @@ FASHION_MNIST_CNN = TaskDef(
     competency="keras",
     claim_order=VISION,
     also_claim_orders=(BACKEND, DESIGN, ARCHITECTURES),
-    what_it_proves="Design, train and evaluate a CNN image classifier in Keras on the TensorFlow backend.",
+    what_it_proves="Design, train and evaluate a CNN image classifier in Keras, on the backend of your choice.",
+    engines=EVERY_ENGINE,
     threshold=0.875,
     baseline=0.10,
     reference=0.88,
@@ -280,6 +286,7 @@ DIGITS_GAN = TaskDef(
     problem="generation",
     metric="is_like",
     what_it_proves="Train a generator against a discriminator; judged by the platform's own classifier.",
+    engines=("tensorflow",),  # its training loop is tf.GradientTape
     threshold=5.0,
     baseline=2.2,
     reference=6.96,

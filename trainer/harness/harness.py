@@ -6,15 +6,16 @@ anything, including what this file writes. The platform only trusts what it meas
 This file's job is to make the common path pleasant: load the learner's code, train with a
 progress callback, save the model, and explain mistakes in words a learner understands.
 
-Protocol: started warm (imports TensorFlow, then prints READY_LINE), it reads one JSON command
-line on stdin: {"mode": "train"}, {"mode": "predict"} or {"mode": "predict_code"}. It works in /job and writes:
+Protocol: started warm (imports Keras and its engine, TensorFlow, JAX or PyTorch, then prints READY_LINE), it
+reads one JSON command line on stdin: {"mode": "train"}, {"mode": "predict"} or {"mode": "predict_code"}. It works
+in /job and writes:
   /job/out/progress.jsonl   one JSON line per epoch (train)
   /job/out/model.keras      the trained model (train)
   /job/out/predictions.npy  predictions on the test inputs (predict)
   /job/out/summary.txt, /job/out/environment.json, /job/out/architecture.png
   /job/out/custom.json      the model's custom objects, when it has any (predict): see predict()
   /job/out/result.json      {"ok": bool, "error_kind": str, "message": str}
-Standard library, numpy and keras only: no Django, no platform code.
+Standard library, numpy and the engine's Keras only: no Django, no platform code.
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ ERROR_KINDS = frozenset(
     }
 )  # fmt: skip
 JOB = Path(os.environ.get("SKILLPROOF_JOB", "/job"))
+# The engine was chosen before this interpreter started (KERAS_BACKEND, TF_USE_LEGACY_KERAS: trainer.engines):
+# tf.keras (Keras 2) is the tf_keras package, every other engine is Keras 3 on its backend.
+LEGACY = os.environ.get("TF_USE_LEGACY_KERAS") == "1"
+ENGINE_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 OUT = JOB / "out"
 SUBMISSION = JOB / "submission.py"
 
@@ -55,6 +60,17 @@ class LearnerError(Exception):
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.kind, self.message = kind, message
+
+
+def keras_module() -> Any:
+    """Keras as this engine has it: tf_keras for tf.keras (Keras 2), else Keras 3."""
+    if LEGACY:
+        import tf_keras
+
+        return tf_keras
+    import keras
+
+    return keras
 
 
 def write_json(name: str, data: Any) -> None:
@@ -71,7 +87,43 @@ def learner_traceback(error: BaseException) -> str:
 def describe(error: BaseException) -> str:
     where = learner_traceback(error)
     text = f"{type(error).__name__}: {error}"[:2000]
-    return f"{text}\n{where}" if where else text
+    text = f"{text}\n{where}" if where else text
+    hint = engine_hint(error)
+    return f"{text}\n{hint}" if hint else text
+
+
+# Keras 2 (tf.keras) names that Keras 3 removed, as they appear in the errors code using them raises on Keras 3.
+KERAS2_ONLY = (
+    "fit_generator", "evaluate_generator", "predict_generator", "get_session", "set_session", "keras.wrappers",
+    "layers.experimental", "keras.engine", "'lr'", "`lr`", "decay", "keras.legacy", "_keras_shape",
+)  # fmt: skip
+KERAS2_STYLE = ("from tensorflow import keras", "tf.keras", "from tensorflow.keras", "import tensorflow.keras")
+
+
+def engine_hint(error: BaseException) -> str:
+    """What to do when code fails because it was written for another engine than the one it runs on."""
+    missing = getattr(error, "name", None) if isinstance(error, ImportError) else None
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if missing in ENGINE_MODULES and missing != backend:
+        return (
+            f"This run is on the {backend} engine, whose runtime has no {missing}: write backend-independent Keras "
+            f"(keras.ops, keras.random) or submit the attempt on the {missing} engine."
+        )
+    if LEGACY or not isinstance(error, AttributeError | ImportError | TypeError | ValueError):
+        return ""
+    try:
+        source = SUBMISSION.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        source = ""
+    text = str(error)
+    if any(name in text for name in KERAS2_ONLY) or (
+        isinstance(error, AttributeError | ImportError) and any(style in source for style in KERAS2_STYLE)
+    ):
+        return (
+            "This looks like Keras 2 (tf.keras) code using an API that Keras 3 removed. Submit it on the "
+            "tf.keras (Keras 2, legacy) engine, or port it to Keras 3 (https://keras.io/guides/migrating_to_keras_3/)."
+        )
+    return ""
 
 
 # --- data -----------------------------------------------------------------------------------
@@ -130,7 +182,9 @@ def load_submission() -> Any:
     try:
         spec.loader.exec_module(module)
     except ImportError as error:
-        raise LearnerError("import_error", f"Your code imports something this sandbox lacks: {error}.") from error
+        hint = engine_hint(error)
+        message = f"Your code imports something this sandbox lacks: {error}." + (f" {hint}" if hint else "")
+        raise LearnerError("import_error", message) from error
     except Exception as error:
         raise LearnerError("learner_error", f"Your code failed while loading: {describe(error)}") from error
     if not callable(getattr(module, "build_model", None)):
@@ -139,20 +193,37 @@ def load_submission() -> Any:
 
 
 def build(module: Any, spec: dict[str, Any]) -> Any:
-    import keras
+    keras = keras_module()
 
     try:
         model = module.build_model(dict(spec))
     except Exception as error:
         raise LearnerError("learner_error", f"build_model(spec) raised {describe(error)}") from error
     if not isinstance(model, keras.Model):
-        raise LearnerError("bad_model", f"build_model(spec) must return a keras.Model, not {type(model).__name__}.")
+        raise LearnerError(
+            "bad_model",
+            f"build_model(spec) must return a keras.Model, not {type(model).__name__}.{model_flavour_hint(model)}",
+        )
     check_output_shape(model, spec)
     check_params(model, spec)
     check_layers(model, spec)
-    if not model.compiled and spec.get("loss", "sparse_categorical_crossentropy"):
+    compiled = model.compiled if hasattr(model, "compiled") else getattr(model, "_is_compiled", False)
+    if not compiled and spec.get("loss", "sparse_categorical_crossentropy"):
         model.compile(optimizer="adam", loss=spec.get("loss", "sparse_categorical_crossentropy"), metrics=["accuracy"])
     return model
+
+
+def model_flavour_hint(model: Any) -> str:
+    """Why a Keras model may not count as one here: it is of the other Keras than this engine runs."""
+    module = type(model).__module__
+    if LEGACY and module.startswith("keras"):
+        return (
+            " It is a Keras 3 model: on the tf.keras (Keras 2) engine, build it with `from tensorflow import keras` "
+            "(or `import tf_keras`), or submit it on a Keras 3 engine."
+        )
+    if not LEGACY and module.startswith("tf_keras"):
+        return " It is a tf.keras (Keras 2) model: submit it on the tf.keras (Keras 2, legacy) engine, or use Keras 3."
+    return ""
 
 
 def check_output_shape(model: Any, spec: dict[str, Any]) -> None:
@@ -215,9 +286,9 @@ def check_params(model: Any, spec: dict[str, Any]) -> None:
 
 
 def progress_callback(epochs: int, metric: str) -> Any:
-    import keras
+    keras = keras_module()
 
-    class Progress(keras.callbacks.Callback):
+    class Progress(keras.callbacks.Callback):  # type: ignore[name-defined]  # Keras 3 or tf_keras
         """One JSON line per epoch; stops on a NaN loss."""
 
         def __init__(self) -> None:
@@ -253,7 +324,7 @@ def guard_fit(budget: int, progress: Any) -> None:
     keeps honest code and casual shortcuts within the budget; a custom training loop (train() with
     GradientTape, as a GAN needs) is bounded by the task's wall-clock and CPU limits, which hold for anything.
     """
-    import keras
+    keras = keras_module()
 
     original = keras.Model.fit
     parameters = inspect.signature(original).parameters
@@ -275,7 +346,7 @@ def guard_fit(budget: int, progress: Any) -> None:
 
 def train() -> None:
     spec = json.loads((JOB / "spec.json").read_text())
-    import keras
+    keras = keras_module()
 
     keras.utils.set_random_seed(int(spec.get("seed", 0)))
     data = load_training_data(spec)
@@ -303,7 +374,7 @@ def train() -> None:
     if progress.nan:
         raise LearnerError("nan_loss", "The loss became NaN; lower the learning rate or check your loss function.")
     check_params(model, spec)
-    model.save(OUT / "model.keras")
+    model.save(str(OUT / "model.keras"))
 
 
 def classify_training_error(error: Exception) -> LearnerError:
@@ -316,7 +387,7 @@ def classify_training_error(error: Exception) -> LearnerError:
 
 
 def describe_model(model: Any) -> None:
-    import keras
+    keras = keras_module()
 
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
@@ -328,21 +399,34 @@ def describe_model(model: Any) -> None:
 
 
 def environment() -> None:
-    import keras
-    import tensorflow as tf
+    """The engine as measured here, never as asked: the Keras that loaded the model, its backend, the versions of
+    the libraries under it, and the devices that backend sees."""
+    keras = keras_module()
+    backend = keras.backend.backend()
+    found = {
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "keras_flavour": keras.__name__,  # "keras" (Keras 3) or "tf_keras" (Keras 2)
+        "backend": backend,
+    }
+    devices = ["CPU"]
+    if backend == "tensorflow":
+        import tensorflow as tf
 
-    devices = [d.device_type for d in tf.config.list_physical_devices()]
-    write_json(
-        "environment.json",
-        {
-            "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "backend": keras.backend.backend(),
-            "device": "GPU" if "GPU" in devices else "CPU",
-            "devices": devices,
-        },
-    )
+        found["tensorflow"] = tf.__version__
+        devices = [d.device_type for d in tf.config.list_physical_devices()]
+    elif backend == "jax":
+        import jax
+        import jaxlib
+
+        found |= {"jax": jax.__version__, "jaxlib": jaxlib.__version__}
+        devices = [d.platform.upper() for d in jax.devices()]
+    elif backend == "torch":
+        import torch
+
+        found["torch"] = torch.__version__
+        devices = ["CPU"] + ["GPU"] * torch.cuda.device_count()
+    write_json("environment.json", found | {"device": "GPU" if "GPU" in devices else "CPU", "devices": devices})
 
 
 # --- prediction -----------------------------------------------------------------------------
@@ -354,7 +438,7 @@ def predict() -> None:
     cannot be rebuilt without the learner's code, so it is described from the file alone (configuration and
     weights: nothing it says can be changed by code) and custom.json asks the platform for predict_code."""
     spec = json.loads((JOB / "spec.json").read_text())
-    import keras
+    keras = keras_module()
     import numpy as np
 
     config = saved_config(JOB / "model.keras")
@@ -363,7 +447,7 @@ def predict() -> None:
         describe_saved_model(config, custom, spec)
         return
     try:
-        model = keras.saving.load_model(JOB / "model.keras", safe_mode=True, compile=False)
+        model = keras.saving.load_model(str(JOB / "model.keras"), safe_mode=True, compile=False)
     except ValueError as error:
         if "unsafe" in str(error).lower() or "lambda" in str(error).lower():
             raise LearnerError(
@@ -390,12 +474,12 @@ def predict_code() -> None:
     Learner code runs here (with the test inputs, never the labels): the platform takes only the predictions
     from this sandbox, as it would from any model; what it says about the model came from predict()."""
     spec = json.loads((JOB / "spec.json").read_text())
-    import keras
+    keras = keras_module()
     import numpy as np
 
     load_submission()
     try:
-        model = keras.saving.load_model(JOB / "model.keras", safe_mode=True, compile=False)
+        model = keras.saving.load_model(str(JOB / "model.keras"), safe_mode=True, compile=False)
     except Exception as error:  # every failure is the model's, explained to the learner
         raise LearnerError(
             "bad_model_file",
@@ -410,6 +494,8 @@ REGISTER_HINT = (
     "at the top level of your file, and give custom layers a get_config() that returns their constructor "
     "arguments; the platform imports your file before loading the model."
 )
+# Where built-in objects live in a saved configuration: Keras 3 names keras modules; tf.keras (tf_keras) may too.
+KERAS_MODULES = ("keras", "tf_keras")
 # Parts of a saved configuration that prediction never deserializes (the model is loaded with compile=False).
 _NOT_LOADED = frozenset({"compile_config", "build_config"})
 
@@ -453,7 +539,7 @@ def custom_objects(config: Any) -> dict[str, bool]:
         if kind == "function" and module == "builtins":
             name = node.get("config")
         elif (isinstance(kind, str) and kind.startswith("__")) or (
-            isinstance(module, str) and module.startswith("keras")
+            isinstance(module, str) and module.startswith(KERAS_MODULES)
         ):
             continue  # Keras's own values (tensors, arrays, bytes, slices) and built-in objects
         if isinstance(name, str):
@@ -467,7 +553,7 @@ def builtin_class_names(config: Any) -> set[str]:
         node["class_name"]
         for node in _objects(config)
         if isinstance(node.get("module"), str)
-        and node["module"].startswith("keras")
+        and node["module"].startswith(KERAS_MODULES)
         and isinstance(node["class_name"], str)
     }
 
@@ -568,10 +654,10 @@ def base_weights_reused(model: Any, spec: dict[str, Any]) -> float:
 
 def base_weights_reused_from(arrays: list[Any], spec: dict[str, Any]) -> float:
     """base_weights_reused over the submitted model's weight arrays (however they were read)."""
-    import keras
+    keras = keras_module()
     import numpy as np
 
-    base = keras.saving.load_model(JOB / spec["base_model"], safe_mode=True, compile=False)
+    base = keras.saving.load_model(str(JOB / spec["base_model"]), safe_mode=True, compile=False)
 
     def kernels(weights: list[Any]) -> list[tuple[tuple[int, ...], Any]]:
         return [(np.shape(w), np.asarray(w, dtype="float64").ravel()) for w in weights if np.ndim(w) >= 2]
@@ -592,9 +678,10 @@ def base_weights_reused_from(arrays: list[Any], spec: dict[str, Any]) -> float:
 
 
 def main() -> int:
-    import keras  # noqa: F401
     import numpy  # noqa: F401 - warm: pay the imports before the job arrives
-    import tensorflow  # noqa: F401
+
+    keras = keras_module()  # imports its backend (KERAS_BACKEND was set before this process started)
+    importlib.import_module(ENGINE_MODULES[keras.backend.backend()])
 
     print(READY_LINE, flush=True)
     command = json.loads(sys.stdin.readline() or "{}")

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from trainer.engines import DEFAULT_ENGINE
 from trainer.sandbox.config import SandboxConfig
 from trainer.sandbox.runner import Outcome, PlatformError, Result
 
@@ -65,8 +66,9 @@ class LogTail:
 class SandboxRunner:
     """A harness process waiting, TensorFlow imported, for exactly one job (see `trainer.sandbox.runner`)."""
 
-    def __init__(self, config: SandboxConfig) -> None:
-        self.config = config
+    def __init__(self, config: SandboxConfig, engine: str = DEFAULT_ENGINE) -> None:
+        self.config, self.engine = config, engine
+        self.cold = False  # started for its job, not taken warm from the pool (trainer.sandbox.pool)
         self.id = uuid.uuid4().hex[:12]
         self.job_dir = config.jobs_dir / self.id
         self.log = LogTail(config.log_tail_bytes)
@@ -137,7 +139,7 @@ class SandboxRunner:
 
     def harness_command(self) -> list[str]:
         # -I ignores PYTHON* variables, so unbuffered output and no bytecode are asked for by flag.
-        return [str(self.config.python), "-I", "-B", "-u", str(self.config.harness_path)]
+        return [str(self.config.python_for(self.engine)), "-I", "-B", "-u", str(self.config.harness_path)]
 
     def wait_ready(self, timeout: float) -> None:
         assert self.process is not None

@@ -2,7 +2,7 @@
 
 Layers, because no single one is enough: an unprivileged uid (setpriv; never root with --uid,
 since root still reads root's 0600 files), a private mount view with only the interpreter, the
-packages, the harness and the job folder (bubblewrap), no network and private PID/IPC/UTS
+packages of the run's engine, the harness and the job folder (bubblewrap), no network and private PID/IPC/UTS
 namespaces (--unshare-all), a new session, --die-with-parent, a cleared environment, cgroup memory
 (swap included), pids and CPU limits, RLIMIT_FSIZE/NOFILE/CORE (not RLIMIT_AS: TensorFlow reserves
 huge virtual memory), a wall-clock limit that kills the whole tree, a capped log, and nothing copied
@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from trainer.engines import DEFAULT_ENGINE
 from trainer.sandbox.base import SandboxRunner
 from trainer.sandbox.cgroups import Cgroup
 from trainer.sandbox.config import SandboxConfig, hidden_paths
@@ -24,10 +25,10 @@ from trainer.sandbox.runner import PlatformError
 class BubblewrapRunner(SandboxRunner):
     """A sandbox process as the sandbox user, in its own cgroup and namespaces, waiting for one job."""
 
-    def __init__(self, config: SandboxConfig) -> None:
+    def __init__(self, config: SandboxConfig, engine: str = DEFAULT_ENGINE) -> None:
         if not config.isolated or config.sandbox_uid is None:
             raise ValueError("BubblewrapRunner needs an isolated configuration with a sandbox user.")
-        super().__init__(config)
+        super().__init__(config, engine)
         self.uid, self.gid = config.sandbox_uid, config.sandbox_gid
         self.cgroup = Cgroup(self.id, config.cgroup_version)
 
@@ -51,12 +52,15 @@ class BubblewrapRunner(SandboxRunner):
         ]  # fmt: skip
 
     def bwrap_args(self) -> list[str]:
+        venv = self.config.python_for(self.engine).parent.parent
         args = [
             "bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
             "--ro-bind", "/usr", "/usr",
             "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
             "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
-            "--ro-bind", str(self.config.runtime_dir), str(self.config.runtime_dir),
+            # Only this engine's runtime and the harness: another engine's libraries are not there to import.
+            "--ro-bind", str(venv), str(venv),
+            "--ro-bind", str(self.config.harness_path.parent), str(self.config.harness_path.parent),
             "--bind", str(self.job_dir), "/job",
             "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",  # noqa: S108 - private tmpfs
             "--chdir", "/job",
@@ -65,9 +69,11 @@ class BubblewrapRunner(SandboxRunner):
             if os.path.exists(path):
                 args += ["--ro-bind", path, path]
         # The sources the datasets are built from hold the test labels: learner code must not read them.
-        for hidden in hidden_paths(self.config.runtime_dir):
-            args += ["--tmpfs", str(hidden)]
-        for name, value in self.config.sandbox_env().items():
+        runtime = self.config.runtime_dir
+        for hidden in hidden_paths(runtime):
+            if hidden.is_relative_to(venv) or not hidden.is_relative_to(runtime):
+                args += ["--tmpfs", str(hidden)]
+        for name, value in self.config.sandbox_env(self.engine).items():
             args += ["--setenv", name, value]
         # Last: the root (a tmpfs bubblewrap made) becomes read-only; only /job and /tmp stay writable.
         return [*args, "--remount-ro", "/", "--"]

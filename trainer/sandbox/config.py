@@ -13,6 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from trainer.engines import DEFAULT_ENGINE, Engine, facts, runtime_of
 from trainer.sandbox.cgroups import CgroupError, cgroup_version
 
 HARNESS_SOURCE = Path(__file__).resolve().parent.parent / "harness" / "harness.py"
@@ -29,7 +30,8 @@ HIDDEN_SOURCE_GLOBS = (
     "/usr/local/lib/python3*/site-packages/sklearn/datasets/data",
     "/usr/lib/python3/dist-packages/sklearn/datasets/data",
 )
-HIDDEN_RUNTIME_GLOBS = ("venv/lib/python3*/site-packages/sklearn/datasets/data",)  # scikit-learn's digits
+# scikit-learn's digits, in every engine's runtime (venv, venv-jax, venv-torch)
+HIDDEN_RUNTIME_GLOBS = ("venv*/lib/python3*/site-packages/sklearn/datasets/data",)
 
 
 def hidden_paths(runtime_dir: Path) -> list[Path]:
@@ -59,19 +61,28 @@ class SandboxConfig:
     nofile: int
     log_tail_bytes: int
     threads: int
+    engines: tuple[str, ...] = (DEFAULT_ENGINE,)  # installed and offered (TRAINER_ENGINES)
 
     @property
     def python(self) -> Path:
-        return self.runtime_dir / "venv" / "bin" / "python"
+        """The TensorFlow runtime's interpreter (the default engine's)."""
+        return self.python_for(DEFAULT_ENGINE)
+
+    def python_for(self, engine: str) -> Path:
+        return self.runtime_dir / runtime_of(engine).venv / "bin" / "python"
 
     @property
     def harness_path(self) -> Path:
         return self.runtime_dir / "harness" / "harness.py"
 
-    def sandbox_env(self) -> dict[str, str]:
-        """The environment the harness starts with under either runner (the development one adds SKILLPROOF_JOB)."""
+    def sandbox_env(self, engine: str = DEFAULT_ENGINE) -> dict[str, str]:
+        """The environment the harness starts with under either runner (the development one adds SKILLPROOF_JOB).
+
+        The engine's variables (KERAS_BACKEND...) are there from the interpreter's first instruction, before
+        anything can import Keras.
+        """
         threads = str(self.threads)
-        return {
+        return facts(engine).sandbox_env() | {
             "PATH": "/usr/bin:/bin",
             "HOME": "/job" if self.isolated else "/tmp",  # noqa: S108 - the sandbox's own tmpfs
             "LANG": "C.UTF-8",
@@ -116,8 +127,7 @@ def sandbox_config() -> SandboxConfig:
         except CgroupError as error:
             raise SandboxUnavailable(str(error)) from error
     _require_private(Path(settings.TRAINER_ROOT))
-    if not (runtime / "venv" / "bin" / "python").exists() or not (runtime / "harness" / "harness.py").exists():
-        raise SandboxUnavailable(f"The sandbox runtime is not installed in {runtime}; run `manage.py sandbox_setup`.")
+    engines = _require_engines(runtime)
     harness_install(runtime)
     cpus = float(settings.TRAINER_CPUS)
     if not math.isfinite(cpus) or cpus <= 0:
@@ -138,7 +148,33 @@ def sandbox_config() -> SandboxConfig:
         log_tail_bytes=settings.TRAINER_LOG_TAIL_BYTES,
         # As many threads as the quota has cores: more would only queue for the same CPU time.
         threads=max(1, min(os.cpu_count() or 1, math.ceil(cpus))),
+        engines=engines,
     )
+
+
+def engine_installed(runtime: Path, engine: str) -> bool:
+    """Whether the engine's runtime has its interpreter and its engine package (a cheap look, no import)."""
+    venv = runtime / runtime_of(engine).venv
+    package = facts(engine).package
+    return (venv / "bin" / "python").exists() and any(venv.glob(f"lib/python3*/site-packages/{package}/__init__.py"))
+
+
+def _require_engines(runtime: Path) -> tuple[str, ...]:
+    """TRAINER_ENGINES, each known and installed (a run on a missing engine would fail in the worker instead)."""
+    wanted = list(settings.TRAINER_ENGINES)
+    unknown = [name for name in wanted if name not in Engine.values]
+    if unknown or not wanted:
+        raise SandboxUnavailable(
+            f"TRAINER_ENGINES: {', '.join(unknown) or 'empty'}; choose among {', '.join(Engine.values)}."
+        )
+    if not (runtime / "harness" / "harness.py").exists():
+        raise SandboxUnavailable(f"The sandbox runtime is not installed in {runtime}; run `manage.py sandbox_setup`.")
+    missing = [name for name in wanted if not engine_installed(runtime, name)]
+    if missing:
+        raise SandboxUnavailable(
+            f"The runtime of {', '.join(missing)} is not installed in {runtime}; run `manage.py sandbox_setup`."
+        )
+    return tuple(wanted)
 
 
 def harness_install(runtime: Path) -> None:

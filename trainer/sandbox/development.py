@@ -8,6 +8,7 @@ nothing copied out but regular files of capped size. `sandbox_config` refuses it
 
 from __future__ import annotations
 
+from trainer.engines import DEFAULT_ENGINE
 from trainer.sandbox.base import SandboxRunner
 from trainer.sandbox.config import SandboxConfig
 
@@ -15,14 +16,14 @@ from trainer.sandbox.config import SandboxConfig
 class DevelopmentRunner(SandboxRunner):
     """A harness process of the worker's own user, working in its job folder, waiting for one job."""
 
-    def __init__(self, config: SandboxConfig) -> None:
+    def __init__(self, config: SandboxConfig, engine: str = DEFAULT_ENGINE) -> None:
         if config.isolated:
             raise ValueError("The sandbox is configured isolated: use BubblewrapRunner.")
-        super().__init__(config)
+        super().__init__(config, engine)
 
     def command(self) -> list[str]:
         return self.harness_command()
 
     def launcher_env(self) -> dict[str, str]:
         # No /job mount here, so the harness is told where its folder is.
-        return self.config.sandbox_env() | {"SKILLPROOF_JOB": str(self.job_dir)}
+        return self.config.sandbox_env(self.engine) | {"SKILLPROOF_JOB": str(self.job_dir)}

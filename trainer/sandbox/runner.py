@@ -52,6 +52,9 @@ class Outcome:
 class Runner(Protocol):
     """One job in one sandbox: start, wait, read progress meanwhile, collect, destroy."""
 
+    engine: str  # the engine it started on (trainer.engines): its interpreter and KERAS_BACKEND
+    cold: bool  # started for this job (no warm one of its engine was waiting)
+
     def start(self, *, mode: str, inputs: dict[str, Path], spec: dict[str, Any], memory_bytes: int) -> None:
         """Copy `inputs` (job-relative name -> host file) and the spec in, set the memory limit, let it go.
 
@@ -81,8 +84,8 @@ class Runner(Protocol):
         ...
 
 
-def get_runner() -> Runner:
-    """A warm runner for one job from this process's pool (a cold one if the pool is empty).
+def get_runner(engine: str) -> Runner:
+    """A warm runner of `engine` for one job from this process's pool (a cold one if none is waiting).
 
     Raises:
         SandboxUnavailable: sandboxed runs are impossible here (the reason says why).
@@ -90,4 +93,4 @@ def get_runner() -> Runner:
     """
     from trainer.sandbox.pool import get_pool
 
-    return get_pool().take()
+    return get_pool().take(engine)
