@@ -9,26 +9,15 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from rest_framework.test import APIClient
 
 from tests.trainer.conftest import REFERENCE, submit
+from tests.trainer.test_attempts import api_for, post_attempt
 from tracker.models import User
 from trainer.engines import Engine, measured_engine
 from trainer.models import TaskSpec, TrainingRun
 from trainer.services import TrainingError
 
 pytestmark = pytest.mark.django_db
-
-
-def api_for(user: User) -> APIClient:
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
-
-
-def post_attempt(api: APIClient, task: TaskSpec, **data: Any) -> Any:
-    upload = SimpleUploadedFile("model.py", REFERENCE)
-    return api.post(f"/api/tasks/{task.slug}/runs/", {"file": upload, **data}, format="multipart")
 
 
 def test_a_task_takes_every_keras_3_engine_unless_it_says_otherwise(tiny_task: TaskSpec) -> None:
