@@ -66,6 +66,14 @@ def _worker_env(data_dir: Path, extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def broker_purge() -> int:
+    """Drops the messages other tests left on the test broker's queues (sent with no worker to take them), for a
+    test that counts the messages its worker receives. Returns how many were dropped."""
+    from tracker.project.celery import app
+
+    return app.control.purge() or 0
+
+
 class Worker:
     """A real `celery worker` process (with beat) on the test database and broker."""
 

@@ -250,7 +250,8 @@ def test_learner_submits_code_and_watches_it_train_live(
     expect(provenance_row("Code SHA-256")).to_contain_text(hashlib.sha256(SLOW_SOURCE).hexdigest())
     expect(provenance_row("Dataset")).to_contain_text(live_task.dataset.checksum)
     expect(provenance_row("Keras")).to_contain_text("3.15.1")
-    expect(provenance_row("Keras backend")).to_contain_text("tensorflow")
+    expect(provenance_row("Engine")).to_contain_text("TensorFlow")
+    expect(provenance_row("Keras backend (measured)").get_by_role("cell")).to_have_text("tensorflow")
     expect(provenance_row("TensorFlow")).to_contain_text("2.21.0")
 
     with page.expect_download() as download_info:
