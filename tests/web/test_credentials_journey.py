@@ -3,8 +3,9 @@
 The learner has two of the three claims of a competency approved already (made with services); the third is
 written in the browser and approved by the mentor in the browser, which issues the credential. The learner
 opens Credentials, makes it public, copies the link and downloads the JSON, which the app's offline verifier
-(`manage.py verify_credential`) accepts with the issuer's DID document and status list saved as files; a
-signed-out visitor opens the link and sees "Verified".
+(`manage.py verify_credential`) accepts with the issuer's DID document and status list saved as files, and the
+baked PNG badge; a signed-out visitor opens the link and sees "Verified", then checks the badge on the verify page
+("Verified") and a tampered JSON ("Not verified").
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
+from credentials.baking import credential_read
 from credentials.keys import keyfile_create
 from credentials.models import IssuedCredential
 from evidence.services import EvidenceInput, evidence_create, review_record
@@ -133,6 +135,15 @@ def test_learner_earns_downloads_and_shares_a_credential_that_a_visitor_sees_ver
     tampered = _verify_offline_expecting_failure(tmp_path, document)
     assert tampered["valid"] is False and tampered["proof"] is False
 
+    # The baked badge: a PNG image that carries the same credential (OB 3.0 baking, iTXt openbadgecredential).
+    with learner.expect_download() as download_info:
+        row.get_by_role("link", name="PNG image of Widgets").click()
+    badge = download_info.value
+    assert badge.suggested_filename == f"credential-{credential.pk}.png"
+    badge_bytes = Path(badge.path()).read_bytes()
+    assert badge_bytes.startswith(b"\x89PNG\r\n\x1a\n")
+    assert credential_read(badge_bytes) == credential.document
+
     # 5. A signed-out visitor opens the link: the page checks the credential now and says so.
     visitor.goto(public_url)
     expect(visitor.get_by_role("heading", level=1)).to_have_text("Widgets")
@@ -144,6 +155,19 @@ def test_learner_earns_downloads_and_shares_a_credential_that_a_visitor_sees_ver
     expect(visitor.locator("main")).not_to_contain_text("learner@example.com")
     expect(visitor.get_by_role("link", name="Log in")).to_be_visible()
     screenshot(visitor, "credential-public")
+
+    # 6. The visitor checks the badge image they were sent on the verify page, then a tampered copy of the JSON.
+    visitor.get_by_role("link", name="Verify a credential").click()
+    expect(visitor.get_by_role("heading", level=1)).to_have_text("Verify a credential")
+    upload = visitor.get_by_label("Credential (JSON file, or a baked badge: PNG or SVG)")
+    upload.set_input_files(badge.path())
+    visitor.get_by_role("button", name="Verify").click()
+    expect(visitor.get_by_role("region", name="Verified")).to_contain_text("Signature (eddsa-rdfc-2022): valid")
+    upload = visitor.get_by_label("Credential (JSON file, or a baked badge: PNG or SVG)")
+    upload.set_input_files(str(tmp_path / "tampered.json"))
+    visitor.get_by_role("button", name="Verify").click()
+    refused = visitor.get_by_role("region", name="Not verified")
+    expect(refused).to_contain_text("Signature (eddsa-rdfc-2022): invalid")
 
 
 def _verify_offline_expecting_failure(folder: Path, document: dict[str, Any]) -> dict[str, Any]:
