@@ -59,9 +59,10 @@ def stop_worker(worker: subprocess.Popen[bytes]) -> None:
 
 
 def submit_and_wait(
-    task: Any, code: bytes, username: str = "learner", marks: dict[str, float] | None = None
+    task: Any, code: bytes, username: str = "learner", marks: dict[str, float] | None = None, engine: str = ""
 ) -> tuple[float, Any]:
-    """POST the code as an attempt through the API, wait until it has finished; (seconds, run). `marks` gets
+    """POST the code as an attempt through the API (on `engine`, else the task's default), wait until it has
+    finished; (seconds, run). `marks` gets
     "first_epoch": seconds from the submit until the first epoch's point is stored (what the run page shows at
     its next poll)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -77,9 +78,8 @@ def submit_and_wait(
     api = APIClient()
     api.force_authenticate(learner)
     started = time.monotonic()
-    response = api.post(
-        f"/api/tasks/{task.slug}/runs/", {"file": SimpleUploadedFile("ref.py", code)}, format="multipart"
-    )
+    data = {"file": SimpleUploadedFile("ref.py", code)} | ({"engine": engine} if engine else {})
+    response = api.post(f"/api/tasks/{task.slug}/runs/", data, format="multipart")
     assert response.status_code == 201, response.content
     run = TrainingRun.objects.get(pk=response.json()["id"])
     while not run.is_finished:

@@ -81,7 +81,7 @@ def _approved_evidence(learner: User, competency: Competency) -> list[Evidence]:
 
 
 def _filings(evidence: list[Evidence]) -> dict[int, Filing]:
-    filings = Filing.objects.filter(evidence__in=evidence).select_related("run__task", "run__dataset")
+    filings = Filing.objects.filter(evidence__in=evidence).select_related("run__task", "run__dataset", "companion")
     return {filing.evidence_id: filing for filing in filings}
 
 
@@ -96,6 +96,14 @@ def _evidence_item(evidence: Evidence, filing: Filing | None, page_url: str) -> 
             f"{run.dataset.slug} {run.dataset.version} (SHA-256 {run.dataset.checksum}); code SHA-256 "
             f"{run.code_sha256}; engine {run.get_engine_display()}, measured: {run.environment_text()}."
         )
+        second = filing.companion
+        if second is not None:  # a claim about the backend: the same task on another one
+            again = second.metric_value
+            narrative += (
+                f"\nAlso trained and scored on another backend: {run.task.metric} "
+                f"{again if again is not None else 'n/a'}; code SHA-256 {second.code_sha256}; engine "
+                f"{second.get_engine_display()}, measured: {second.environment_text()}."
+            )
     return openbadge.EvidenceItem(
         url=f"{page_url}#evidence-{evidence.pk}",
         name=f"Claim {evidence.claim.order}: {evidence.get_kind_display()}",

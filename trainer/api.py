@@ -177,8 +177,12 @@ class TrainingEvidenceViewSet(EvidenceViewSet):
         if data["kind"] != Kind.TRAINING or (data.get("file") is None and data.get("run") is None):
             return super().create(request, *args, **kwargs)
         if data.get("run") is not None:
-            run = get_object_or_404(TrainingRun.objects.filter(learner=_user(request)), pk=data["run"])
-            evidence = filings.run_file(run=run, learner=_user(request), claim=data["claim"], note=data.get("note", ""))
+            mine = TrainingRun.objects.filter(learner=_user(request))
+            run = get_object_or_404(mine, pk=data["run"])
+            companion = None if data.get("companion") is None else get_object_or_404(mine, pk=data["companion"])
+            evidence = filings.run_file(
+                run=run, learner=_user(request), claim=data["claim"], note=data.get("note", ""), companion=companion
+            )
             return Response(self.get_serializer(evidence).data, status=status.HTTP_201_CREATED)
         task = services.task_for_claim(data["claim"], data.get("task"))
         run = services.attempt_submit(

@@ -79,6 +79,36 @@ class FilingForm(ClaimChoiceForm):
         self.run = run
         if run.passed:
             self.fields["note"].label = "A note for your mentor (optional)"
+        backend_claims = set(run.task.two_engine_claims.values_list("pk", flat=True))
+        two = [claim for claim in self.claims if claim.pk in backend_claims]
+        if two:
+            others = TrainingRun.objects.filter(learner_id=run.learner_id, task_id=run.task_id, status="succeeded")
+            others = others.exclude(pk=run.pk)
+            backend = (run.environment or {}).get("backend")
+            if isinstance(backend, str):
+                others = others.exclude(environment__backend=backend)
+            choices = [
+                (other.pk, f"#{other.pk} · {other.get_engine_display()} · {run.task.metric} "
+                 f"{other.metric_value if other.metric_value is not None else 'n/a'} · {other.created_at:%d %b %H:%M}")
+                for other in others.select_related("task").order_by("-created_at", "-pk")[:50]
+            ]  # fmt: skip
+            claims = ", ".join(str(claim.order) for claim in two)
+            self.fields["companion"] = forms.TypedChoiceField(
+                label="Second run, on another backend",
+                choices=[("", "—"), *choices],
+                coerce=int,
+                required=False,
+                empty_value=None,
+                help_text=f"Only for claim {claims} (the backend): a scored attempt of yours at this task on another "
+                "backend, shown beside this one to your mentor."
+                + ("" if choices else " You have none yet: submit this task again on another engine."),
+            )
+
+    def chosen_companion(self) -> TrainingRun | None:
+        wanted = self.cleaned_data.get("companion")
+        if wanted is None:
+            return None
+        return TrainingRun.objects.filter(learner_id=self.run.learner_id, pk=wanted).first()
 
     def clean_note(self) -> str:
         note = str(self.cleaned_data.get("note") or "").strip()

@@ -116,6 +116,13 @@ class TaskSpec(models.Model):
     also_claims = models.ManyToManyField(
         Claim, blank=True, related_name="secondary_task_specs", help_text="Other claims a passing run also proves."
     )
+    two_engine_claims = models.ManyToManyField(
+        Claim,
+        blank=True,
+        related_name="two_engine_task_specs",
+        help_text="Claims this task proves only with two of the learner's passing runs on different backends, "
+        "filed together (a claim about knowing the backend): the mentor sees them side by side.",
+    )
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="task_specs")
     summary = models.CharField(max_length=300, blank=True, help_text="What a passing run proves, in one line.")
     brief = models.TextField(help_text="Markdown shown to the learner.")
@@ -209,6 +216,10 @@ class TaskSpec(models.Model):
     def claims(self) -> list[Claim]:
         """Every claim a passing run of this task proves, the main one first."""
         return [self.claim, *self.also_claims.exclude(pk=self.claim_id).order_by("order")]
+
+    def needs_two_engines(self, claim: Claim) -> bool:
+        """Whether evidence for `claim` from this task takes two passing runs on different backends."""
+        return any(c.pk == claim.pk for c in self.two_engine_claims.all())
 
     def learner_spec(self) -> dict[str, Any]:
         """What build_model(spec) receives: the task's spec plus the budgets it must respect."""
@@ -392,6 +403,11 @@ class TrainingRun(models.Model):
         ]  # fmt: skip
         return [(label, str(value)) for label, value in rows if value not in (None, "")]
 
+    def epoch_seconds(self) -> list[float]:
+        """Seconds each epoch took, as the training process reported them (finite numbers only)."""
+        values = [row.get("seconds") for row in self.history or [] if isinstance(row, dict)]
+        return [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+
     def environment_text(self) -> str:
         """The engine as measured inside the sandbox, in one line: "Keras 3.15.1 on jax (JAX 0.10.2), CPU"."""
         env = self.environment or {}
@@ -421,6 +437,10 @@ class Filing(models.Model):
     """A run filed as training evidence for one claim the task proves; one run may back several claims."""
 
     run = models.ForeignKey(TrainingRun, on_delete=models.PROTECT, related_name="filings")
+    # For a claim about backends (TaskSpec.two_engine_claims): the learner's run of the same task on another one.
+    companion = models.ForeignKey(
+        TrainingRun, null=True, blank=True, on_delete=models.PROTECT, related_name="companion_filings"
+    )
     evidence = models.OneToOneField(Evidence, on_delete=models.CASCADE, related_name="filing")
     automatic = models.BooleanField(default=False, help_text="Filed when it passed, as the learner asked.")
     created_at = models.DateTimeField(auto_now_add=True)

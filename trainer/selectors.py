@@ -3,6 +3,7 @@ tasks of the competencies they mentor; admins all."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -215,3 +216,53 @@ def engine_stats() -> list[EngineStats]:
             )
         )  # fmt: skip
     return stats
+
+
+def runs_side_by_side(first: TrainingRun, second: TrainingRun) -> list[tuple[str, str, str]]:
+    """Two runs of one task on different backends, row by row for a mentor: (what, first, second). The per-epoch
+    figures are the training process's own; the result is the platform's, on the hidden test labels."""
+    from statistics import median
+
+    from trainer.models import ENGINE_VERSIONS
+
+    def result(run: TrainingRun) -> str:
+        value = run.metric_value
+        if value is None:
+            return "not scored"
+        return f"{value:.4f} ({'pass' if run.passed else 'below'} at {run.task.threshold:g})"
+
+    def seconds(values: list[float], how: Any) -> str:
+        return f"{how(values):.2f} s" if values else "—"
+
+    def per_epoch(run: TrainingRun) -> str:
+        return ", ".join(f"{value:.2f}" for value in run.epoch_seconds()) or "—"
+
+    def timing(run: TrainingRun, key: str) -> str:
+        value = (run.timings or {}).get(key)
+        return f"{value:.1f} s" if isinstance(value, int | float) else "—"
+
+    def env(key: str) -> Callable[[TrainingRun], str]:
+        return lambda run: str((run.environment or {}).get(key) or "—")
+
+    versions = [
+        (name, env(key))
+        for key, name in ENGINE_VERSIONS
+        if any((r.environment or {}).get(key) for r in (first, second))
+    ]
+    columns: list[tuple[str, Callable[[TrainingRun], str]]] = [
+        ("Attempt", lambda run: f"#{run.pk}"),
+        ("Engine asked", lambda run: str(run.get_engine_display())),
+        ("Keras backend (measured)", env("backend")),
+        ("Keras", env("keras")),
+        *versions,
+        ("Device", env("device")),
+        (f"{first.task.metric} (trusted, hidden test labels)", result),
+        ("Epochs trained", lambda run: str(len(run.epoch_seconds()))),
+        ("Seconds per epoch (median)", lambda run: seconds(run.epoch_seconds(), median)),
+        ("First epoch", lambda run: seconds(run.epoch_seconds()[:1], min)),
+        ("Seconds of each epoch", per_epoch),
+        ("Training stage", lambda run: timing(run, "train")),
+        ("Parameters", lambda run: f"{run.param_count:,}" if run.param_count else "—"),
+        ("Code SHA-256", lambda run: run.code_sha256[:16] + "…"),
+    ]
+    return [(what, show(first), show(second)) for what, show in columns]

@@ -177,15 +177,22 @@ class TrainingEvidenceSerializer(EvidenceSerializer):
         allow_null=True,
         help_text="Training: the finished attempt to file (at /api/runs/<id>/); read: the run cited, or null.",
     )
+    companion = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="Training, for a claim about the backend: your scored attempt at the same task on another "
+        "backend, filed with `run` and shown beside it; read: that run, or null.",
+    )
     note = serializers.CharField(
         write_only=True, required=False, allow_blank=True, help_text="Training: what you want feedback on."
     )
 
     class Meta(EvidenceSerializer.Meta):
-        fields = [*EvidenceSerializer.Meta.fields, "task", "run", "note"]
+        fields = [*EvidenceSerializer.Meta.fields, "task", "run", "companion", "note"]
 
     def to_representation(self, instance: Evidence) -> dict[str, Any]:
         data = super().to_representation(instance)
         filing = getattr(instance, "filing", None)
         data["run"] = filing.run_id if filing is not None else None
+        data["companion"] = filing.companion_id if filing is not None else None
         return data

@@ -551,4 +551,7 @@ def tasks_sync() -> list[str]:
         spec.also_claims.set(
             Claim.objects.filter(competency=claim.competency, order__in=task.also_claim_orders).exclude(pk=claim.pk)
         )
+        spec.two_engine_claims.set(
+            Claim.objects.filter(competency=claim.competency, order__in=task.two_engine_claim_orders)
+        )
     return skipped

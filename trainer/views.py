@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tracker.errors import DomainError
 from tracker.models import Claim, User
 from tracker.types import AuthenticatedHttpRequest
-from trainer import filings, selectors, services
+from trainer import engines, filings, selectors, services
 from trainer.datasets.base import CARD_DIR
 from trainer.datasets.cards import card_for_page
 from trainer.forms import CompareForm, FilingForm, QuotaLiftForm, TrainingSubmitForm
@@ -67,6 +67,8 @@ def task_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 return redirect(run)
     context = {
         "task": task, "claims": task.claims(), "form": form, "card": card_for_page(task.dataset.stats),
+        "two_engine_claims": list(task.two_engine_claims.order_by("order")),
+        "engine_labels": [engines.label(engine) for engine in task.allowed_engines()],
         "leaders": selectors.leaderboard(task, request.user)[:5], **_learner_panel(request, task),
     }  # fmt: skip
     return render(request, "trainer/task_detail.html", context, status=400 if status == 200 and form.errors else status)
@@ -164,8 +166,9 @@ def run_file(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             evidence = filings.run_file(
-                run=run, learner=request.user, claim=form.chosen_claim(), note=form.cleaned_data["note"]
-            )
+                run=run, learner=request.user, claim=form.chosen_claim(), note=form.cleaned_data["note"],
+                companion=form.chosen_companion(),
+            )  # fmt: skip
         except DomainError as error:
             form.add_error(None, error.message)
         else:

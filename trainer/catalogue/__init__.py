@@ -41,6 +41,8 @@ class TaskDef:
     metric: str = "accuracy"
     problem: str = "classification"
     also_claim_orders: tuple[int, ...] = ()
+    # Claims proven only by two passing runs on different backends, filed together (claim 2: the backend).
+    two_engine_claim_orders: tuple[int, ...] = ()
     criteria: tuple[dict[str, Any], ...] = ()
     what_it_proves: str = ""
     engines: tuple[str, ...] = KERAS3
@@ -96,6 +98,7 @@ FASHION_MNIST_CNN = TaskDef(
     competency="keras",
     claim_order=VISION,
     also_claim_orders=(BACKEND, DESIGN, ARCHITECTURES),
+    two_engine_claim_orders=(BACKEND,),
     what_it_proves="Design, train and evaluate a CNN image classifier in Keras, on the backend of your choice.",
     engines=EVERY_ENGINE,
     threshold=0.875,

@@ -7,7 +7,7 @@ from django import template
 from evidence.models import Evidence
 from tracker.models import Claim
 from trainer.models import Filing
-from trainer.selectors import ClaimTasks, attempts_summary, tasks_by_claim
+from trainer.selectors import ClaimTasks, attempts_summary, runs_side_by_side, tasks_by_claim
 
 register = template.Library()
 
@@ -21,8 +21,10 @@ def claim_tasks(claims: list[Claim]) -> dict[int, ClaimTasks]:
 @register.inclusion_tag("trainer/_training_summary.html")
 def training_summary(evidence: Evidence) -> dict[str, Any]:
     """The run a piece of training evidence cites: trusted result, curves, and the learner's other attempts."""
-    filing = Filing.objects.filter(evidence=evidence).select_related("run__task", "run__learner").first()
+    filing = Filing.objects.filter(evidence=evidence).select_related("run__task", "run__learner", "companion").first()
     if filing is None:
         return {"run": None}
     run = filing.run
-    return {"run": run, "summary": attempts_summary(run.learner, run.task)}
+    side_by_side = runs_side_by_side(run, filing.companion) if filing.companion else None
+    return {"run": run, "summary": attempts_summary(run.learner, run.task), "companion": filing.companion,
+            "side_by_side": side_by_side}  # fmt: skip
