@@ -11,7 +11,9 @@ from django.core.management import call_command
 from django.test import Client
 
 from evidence.models import Evidence, Notification, Review, Status
+from evidence.services import EvidenceInput, evidence_resubmit, review_record
 from tracker.models import User
+from tracker.services import mentor_assign
 from trainer.models import Filing, TrainingRun
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +43,18 @@ def test_the_cohort_is_made_once_with_a_long_tail(keras: object) -> None:
         assert filing.run.learner_id == filing.evidence.learner_id and filing.run.status == "succeeded"
     assert "already there" in seed()
     assert Evidence.objects.count() == 2000
+    # A persona used during a load test resubmits after "changes requested": the new version protects the old.
+    open_per_claim = Counter(Evidence.objects.filter(status=Status.SUBMITTED).values_list("learner_id", "claim_id"))
+    asked = next(
+        e for e in Evidence.objects.filter(status=Status.SUBMITTED, kind="written").select_related("learner", "claim")
+        if open_per_claim[(e.learner_id, e.claim_id)] == 1
+    )  # fmt: skip
+    mentor = User.objects.get(username="load-mentor-0")
+    mentor_assign(mentor=mentor, competencies=[asked.competency])
+    review_record(evidence=asked, reviewer=mentor, decision="request_changes", comment="Say why.")
+    data = EvidenceInput(kind="written", body="My answer again, with the reasons, in enough words to count.")
+    evidence_resubmit(evidence=asked, learner=asked.learner, data=data)
+    assert Evidence.objects.count() == 2001
     assert "Created 100 learners" in seed("--reset") and Evidence.objects.count() == 2000
 
 

@@ -77,6 +77,8 @@ def cohort_delete() -> int:
     ids = list(users.values_list("pk", flat=True))
     with transaction.atomic():
         Filing.objects.filter(run__learner_id__in=ids).delete()
+        # A resubmission protects the version it follows: unlink the chains, or the delete is refused.
+        Evidence.objects.filter(learner_id__in=ids, previous__isnull=False).update(previous=None)
         Review.objects.filter(reviewer_id__in=ids).delete()
         count, _ = users.delete()
     return len(ids) if count else 0
