@@ -250,7 +250,6 @@ def runs_side_by_side(first: TrainingRun, second: TrainingRun) -> list[tuple[str
         if any((r.environment or {}).get(key) for r in (first, second))
     ]
     columns: list[tuple[str, Callable[[TrainingRun], str]]] = [
-        ("Attempt", lambda run: f"#{run.pk}"),
         ("Engine asked", lambda run: str(run.get_engine_display())),
         ("Keras backend (measured)", env("backend")),
         ("Keras", env("keras")),
