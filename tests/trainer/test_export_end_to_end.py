@@ -20,6 +20,7 @@ from django.test import Client
 from tests.conftest import make_user
 from tests.trainer.conftest import Worker, submit, wait_for_run
 from trainer.catalogue import CATALOGUE_DIR
+from trainer.datasets.registry import dataset_files
 from trainer.models import TaskSpec, TrainingRun
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -56,7 +57,11 @@ def module_worker(
     sandbox: None, data_dir: Path, django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Worker]:
     folder = tmp_path_factory.mktemp("export-worker")
-    started = Worker(data_dir, folder / "worker.log", TRAINER_POOL_SIZE="1", TRAINER_HEARTBEAT_STALE_SECONDS="60")
+    # A 20 MB cap on what comes out of training (the reference's export is under 1 MB): the oversized export below.
+    started = Worker(
+        data_dir, folder / "worker.log", TRAINER_POOL_SIZE="1", TRAINER_HEARTBEAT_STALE_SECONDS="60",
+        TRAINER_MODEL_MAX_MB="20",
+    )  # fmt: skip
     yield started
     started.stop()
 
@@ -140,6 +145,63 @@ def test_no_export_function_says_what_to_write(export_task: TaskSpec) -> None:
     problem = run.export_check["problem"]
     assert problem.startswith("No export came out of training") and "export(model, path)" in problem, problem
     assert "export_check" not in run.timings  # nothing to check: no sandbox was started for it
+
+
+# A SavedModel of TensorFlow ops alone whose serving function reads a file: the hidden test labels, at their path on
+# the server, which the learner's code is given here as if it had guessed it.
+LABEL_READER_EXPORT = (
+    SMALL_MODEL
+    + b"""
+import tensorflow as tf
+
+LABELS = %r
+
+
+class Reader(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
+    def serve(self, x):
+        stolen = tf.cast(tf.strings.length(tf.io.read_file(LABELS)), tf.float32)
+        return {"output_0": tf.zeros([tf.shape(x)[0], 10]) + stolen}
+
+
+def export(model, path):
+    reader = Reader()
+    tf.saved_model.save(reader, path, signatures={"serving_default": reader.serve})
+"""
+)
+# An export padded with 30 MB of noise: over the size that is kept (TRAINER_MODEL_MAX_MB=20 here).
+OVERSIZED_EXPORT = (
+    SMALL_MODEL
+    + b"""
+import os
+
+
+def export(model, path):
+    model.export(path)
+    with open(os.path.join(path, "variables", "padding.bin"), "wb") as handle:
+        handle.write(os.urandom(30 * 1024 * 1024))
+"""
+)
+
+
+def test_a_savedmodel_that_reads_files_is_contained_and_fails_as_the_learners(export_task: TaskSpec) -> None:
+    labels = dataset_files(export_task.dataset)["test_labels"]
+    assert labels.is_file()  # the path is right: outside the sandbox it exists
+
+    run = run_on(export_task, LABEL_READER_EXPORT % str(labels).encode())
+
+    assert run.status == "succeeded", (run.error_kind, run.error_message, run.log_tail[-3000:])
+    problem = run.export_check["problem"]
+    assert run.passed is False and "serving_default failed on the test inputs" in problem, problem
+    assert "NotFound" in problem or "No such file" in problem, problem
+
+
+def test_an_oversized_export_is_not_kept_and_says_so(export_task: TaskSpec) -> None:
+    run = run_on(export_task, OVERSIZED_EXPORT)
+
+    assert run.status == "succeeded", (run.error_kind, run.error_message, run.log_tail[-3000:])
+    assert run.passed is False and "An export over 20 MB is not kept" in run.export_check["problem"]
+    assert not (Path(settings.MEDIA_ROOT) / run.artifacts_dir / "export.zip").exists()
 
 
 def api_export_check(client: Client, run: TrainingRun) -> object:
