@@ -21,6 +21,7 @@ from tests.conftest import make_user
 from tests.trainer.conftest import Worker, submit, wait_for_run
 from trainer.catalogue import CATALOGUE_DIR
 from trainer.datasets.registry import dataset_files
+from trainer.filings import run_file
 from trainer.models import TaskSpec, TrainingRun
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -125,6 +126,11 @@ def test_an_export_of_another_model_fails_with_the_mismatch_shown(export_task: T
     page = client.get(run.get_absolute_url()).content.decode()
     assert "Not passed: the export check failed" in page and 'id="export-differences"' in page
     assert api_export_check(client, run) == check
+    # Filed for claim 4 (it takes training evidence), the mentor reads the verdict with the evidence.
+    evidence = run_file(run=run, learner=run.learner, claim=export_task.claim, note="Why does my export differ?")
+    assert export_task.claim.order == 4
+    body = client.get(evidence.get_absolute_url()).content.decode()
+    assert 'id="export-check-summary"' in body and "The export predicts differently" in body
 
 
 def test_an_export_that_needs_keras_to_load_fails_saying_so(export_task: TaskSpec) -> None:
