@@ -702,6 +702,10 @@ def export_model(module: Any, model: Any, spec: dict[str, Any]) -> None:
         module.export(model, str(EXPORT_DIR))
     except Exception as error:
         raise LearnerError("bad_export", f"export(model, path) raised {describe(error)}\n{EXPORT_HOW}") from error
+    if EXPORT_DIR.exists() and not EXPORT_DIR.is_dir():
+        raise LearnerError(
+            "bad_export", f"export(model, path) wrote a file at path; a SavedModel is a folder. {EXPORT_HOW}"
+        )
     if not EXPORT_DIR.is_dir():
         return
     with zipfile.ZipFile(OUT / "export.zip", "w", zipfile.ZIP_STORED) as archive:
@@ -741,7 +745,11 @@ def export_check() -> None:
     unpack_export()
     signature, name, text = serving_signature(tf)
     x = load_inputs(JOB / "data" / "test_inputs.npz", spec)
-    x = x.astype(signature.structured_input_signature[1][name].dtype.as_numpy_dtype)
+    dtype = signature.structured_input_signature[1][name].dtype
+    try:
+        x = x.astype(dtype.as_numpy_dtype)
+    except (TypeError, ValueError) as error:
+        raise LearnerError("bad_export", f"serving_default takes {dtype.name}, not images: {error}") from error
     size = int(spec.get("export_batch_size", 256))
     started = time.monotonic()
     first = signature_output(signature, name, x[:size], tf)  # traced and warmed: timed apart
