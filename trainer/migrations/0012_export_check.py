@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trainer', '0010_engines'),
+        ('trainer', '0011_two_engine_claims'),
     ]
 
     operations = [
