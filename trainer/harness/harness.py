@@ -378,7 +378,7 @@ def train() -> None:
     check_params(model, spec)
     model.save(str(OUT / "model.keras"))
     if spec.get("export"):
-        export_model(module, model, spec)
+        export_model(module, model)
 
 
 def classify_training_error(error: Exception) -> LearnerError:
@@ -691,7 +691,7 @@ EXPORT_HOW = (
 )
 
 
-def export_model(module: Any, model: Any, spec: dict[str, Any]) -> None:
+def export_model(module: Any, model: Any) -> None:
     """The learner's export(model, path), after training, zipped to out/export.zip (regular files only).
 
     No export function writes nothing: the platform then says what is missing (trainer.exports).
@@ -750,7 +750,7 @@ def export_check() -> None:
         x = x.astype(dtype.as_numpy_dtype)
     except (TypeError, ValueError) as error:
         raise LearnerError("bad_export", f"serving_default takes {dtype.name}, not images: {error}") from error
-    size = int(spec.get("export_batch_size", 256))
+    size = int(spec.get("export_batch_size", 100))
     started = time.monotonic()
     first = signature_output(signature, name, x[:size], tf)  # traced and warmed: timed apart
     first_ms = (time.monotonic() - started) * 1000
