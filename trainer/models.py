@@ -37,6 +37,7 @@ class ErrorKind(models.TextChoices):
     NAN_LOSS = "nan_loss", "Loss became NaN"
     UNSAFE_MODEL = "unsafe_model", "Unsafe model file"
     BAD_MODEL_FILE = "bad_model_file", "Unreadable model file"
+    BAD_EXPORT = "bad_export", "Unusable export"
     # Reported by the harness or measured by the platform.
     OVER_BUDGET = "over_budget", "Over budget"
     OUT_OF_MEMORY = "out_of_memory", "Out of memory"
@@ -61,7 +62,7 @@ HARNESS_KINDS = frozenset(
         ErrorKind.SYNTAX_ERROR, ErrorKind.IMPORT_ERROR, ErrorKind.LEARNER_ERROR, ErrorKind.MISSING_BUILD_MODEL,
         ErrorKind.MISSING_TRAIN, ErrorKind.BAD_MODEL, ErrorKind.MISSING_LAYER, ErrorKind.SHAPE_MISMATCH,
         ErrorKind.NAN_LOSS, ErrorKind.UNSAFE_MODEL, ErrorKind.BAD_MODEL_FILE, ErrorKind.OVER_BUDGET,
-        ErrorKind.OUT_OF_MEMORY,
+        ErrorKind.OUT_OF_MEMORY, ErrorKind.BAD_EXPORT,
     }
 )  # fmt: skip
 
@@ -264,6 +265,7 @@ class TrainingRun(models.Model):
         TRAIN = "train", "Training"
         PREDICT = "predict", "Predicting"
         SCORE = "score", "Scoring"
+        EXPORT = "export", "Checking the export"
         DONE = "done", "Done"
 
     # A run waiting for or holding a worker; every other state is final.
@@ -294,6 +296,11 @@ class TrainingRun(models.Model):
     history = models.JSONField(default=list, blank=True, help_text="One dict per epoch.")
     metrics = models.JSONField(default=dict, blank=True, help_text="Trusted: computed by the platform.")
     passed = models.BooleanField(null=True)
+    export_check = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Tasks that check an export: the SavedModel against the model (trainer.exports).",
+    )
     environment = models.JSONField(default=dict, blank=True)
     timings = models.JSONField(default=dict, blank=True, help_text="Seconds per stage.")
     model_summary = models.TextField(blank=True)
@@ -361,6 +368,11 @@ class TrainingRun(models.Model):
     @property
     def code_short(self) -> str:
         return self.code_sha256[:10]
+
+    @property
+    def export_failed(self) -> bool:
+        """The task checks an export (claim 4) and this run's did not pass (trainer.exports)."""
+        return bool(self.export_check) and not self.export_check.get("passed")
 
     @property
     def metric_value(self) -> float | None:

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from trainer.datasets.registry import dataset_files
-from trainer.engines import DEFAULT_ENGINE, label, measured_engine
+from trainer.engines import DEFAULT_ENGINE, Engine, label, measured_engine
+from trainer.exports import NO_EXPORT, ExportProblem, export_failed, export_result
 from trainer.models import HARNESS_KINDS, ErrorKind, TaskSpec
 from trainer.sandbox import outputs
 from trainer.sandbox.outputs import BadOutput
@@ -111,6 +112,8 @@ def run_pipeline(job: Job) -> dict[str, Any]:
     started = time.monotonic()
     result = _score(job, files, predictions)
     job.timings["score"] = round(time.monotonic() - started, 3)
+    if job.task.spec.get("export"):
+        result = _with_export_check(job, files, predictions, result)
     return result
 
 
@@ -128,7 +131,8 @@ def _train(job: Job, files: dict[str, Path]) -> Path:
         watch = ProgressWatch(runner, job, budget=job.task.max_epochs)
         outcome = runner.wait(wall_seconds=job.task.wall_seconds, poll=watch)
         watch.update()  # the lines written since its last look
-        outcome.files = runner.collect({**TRAIN_OUTPUTS, "model.keras": _model_cap()}, job.artifacts)
+        wanted = {**TRAIN_OUTPUTS, "model.keras": _model_cap()} | _export_output(job)
+        outcome.files = runner.collect(wanted, job.artifacts)
     finally:
         runner.destroy()
     job.timings["train"] = outcome.seconds
@@ -237,6 +241,57 @@ def _sandbox_metrics(job: Job, path: Path, *, scorer_keys: set[str]) -> dict[str
     if ignored:
         logger.warning("Task %s: ignored sandbox metrics %s", job.task.slug, ", ".join(ignored))
     return extra
+
+
+# --- the export check (claim 4's task): the SavedModel, served by TensorFlow alone ------------------------------
+EXPORT_OUTPUTS = {"export_predictions.npy": 200 * MB, "export.json": 64 * 1024, "result.json": 64 * 1024}
+
+
+def _export_output(job: Job) -> dict[str, int]:
+    """The zipped SavedModel the harness made from the learner's export(model, path), on tasks that ask for one."""
+    return {"export.zip": _model_cap()} if job.task.spec.get("export") else {}
+
+
+def _with_export_check(job: Job, files: dict[str, Path], predictions: Path, result: dict[str, Any]) -> dict[str, Any]:
+    """The run passes only if the metric passes and the export predicts what the .keras model predicted.
+
+    After scoring, so that a failed export still shows the model's metrics. Whatever goes wrong with the export
+    (missing, unloadable, needing Keras, out of time or memory) is the learner's, shown as the check's problem.
+    """
+    job.on_stage("export")
+    try:
+        check = _export_check(job, files, predictions)
+    except (ExportProblem, BadOutput) as problem:
+        check = export_failed(problem.message)
+    except LearnerFailure as failure:
+        check = export_failed(failure.message)
+    return result | {"passed": bool(result["passed"] and check["passed"]), "export_check": check}
+
+
+def _export_check(job: Job, files: dict[str, Path], predictions: Path) -> dict[str, Any]:
+    export = job.artifacts / "export.zip"
+    if not export.is_file():
+        raise ExportProblem(f"{NO_EXPORT} (An export over {_model_cap() // MB} MB is not kept.)")
+    # A fresh sandbox of the TensorFlow runtime whatever the run's engine: a SavedModel is TensorFlow's format, and
+    # the harness there becomes an interpreter that cannot import keras or tf_keras before loading it.
+    runner = get_runner(Engine.TENSORFLOW)
+    try:
+        inputs = {"export.zip": export, "data/test_inputs.npz": files["test_inputs"]}
+        runner.start(
+            mode="export_check", inputs=inputs, spec=job.task.learner_spec(), memory_bytes=job.task.memory_mb * MB
+        )
+        outcome = runner.wait(wall_seconds=PREDICT_WALL_SECONDS, poll=ProgressWatch(runner, job, budget=None))
+        outcome.files = runner.collect(EXPORT_OUTPUTS, job.artifacts / "export-check")
+    finally:
+        runner.destroy()
+    job.timings["export_check"] = outcome.seconds
+    _record(job, outcome, "export check")
+    _raise_for_outcome(outcome, stage="export check", wall_seconds=PREDICT_WALL_SECONDS)
+    report = outputs.read_json_object(outcome.files.get("export.json"), "export.json")
+    return export_result(
+        predictions, outcome.files.get("export_predictions.npy"), report, stage_seconds=outcome.seconds,
+        spec=job.task.spec,
+    )  # fmt: skip
 
 
 def _raise_for_outcome(outcome: Outcome, *, stage: str, wall_seconds: float) -> None:

@@ -116,7 +116,8 @@ class TrainingRunSerializer(serializers.ModelSerializer[TrainingRun]):
         fields = [
             "id", "learner", "task", "claim", "file_if_passes", "engine", "engine_label", "evidence", "status", "stage",
             "queue_position",
-            "attempt", "worker", "epoch", "epochs", "eta_seconds", "history", "metrics", "passed", "hints",
+            "attempt", "worker", "epoch", "epochs", "eta_seconds", "history", "metrics", "passed", "export_check",
+            "hints",
             "error_kind", "error_message", "environment", "timings", "param_count", "model_summary", "code_sha256",
             "file_name", "source_kind", "notices", "dataset", "log_tail", "cancel_requested", "created_at",
             "started_at", "finished_at", "artifacts_pruned_at", "model_url",

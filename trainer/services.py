@@ -371,6 +371,7 @@ def _finished_fields(run: TrainingRun, job: Job | None) -> dict[str, Any]:
 def _finish_scored(run: TrainingRun, job: Job, result: dict[str, Any]) -> None:
     fields = _finished_fields(run, job) | {
         "status": State.SUCCEEDED, "metrics": result["metrics"], "passed": result["passed"],
+        "export_check": result.get("export_check", {}),
     }  # fmt: skip
     if not _held(run).update(**fields):
         logger.warning(

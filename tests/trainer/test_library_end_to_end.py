@@ -72,6 +72,8 @@ def test_every_reference_solution_runs_through_the_platform(
                 problems.append(f"{definition.slug}: {name} = {value!r}, expected {low}..{high}")
         if definition.spec.get("base_model") and run.metrics.get("base_weights_reused", 0) < 0.5:
             problems.append(f"{definition.slug}: the reference reuses the base, measured {run.metrics}")
+        if definition.spec.get("export") and not run.export_check.get("passed"):
+            problems.append(f"{definition.slug}: the reference's export did not pass: {run.export_check}")
         if not (run.history and run.environment.get("backend") == "tensorflow" and run.param_count):
             problems.append(f"{definition.slug}: missing history, environment or parameter count")
     assert not problems, "\n".join(problems)

@@ -7,13 +7,15 @@ This file's job is to make the common path pleasant: load the learner's code, tr
 progress callback, save the model, and explain mistakes in words a learner understands.
 
 Protocol: started warm (imports Keras and its engine, TensorFlow, JAX or PyTorch, then prints READY_LINE), it
-reads one JSON command line on stdin: {"mode": "train"}, {"mode": "predict"} or {"mode": "predict_code"}. It works
-in /job and writes:
+reads one JSON command line on stdin: {"mode": "train"}, {"mode": "predict"}, {"mode": "predict_code"} or
+{"mode": "export_check"} (see export_check()). It works in /job and writes:
   /job/out/progress.jsonl   one JSON line per epoch (train)
   /job/out/model.keras      the trained model (train)
   /job/out/predictions.npy  predictions on the test inputs (predict)
   /job/out/summary.txt, /job/out/environment.json, /job/out/architecture.png
   /job/out/custom.json      the model's custom objects, when it has any (predict): see predict()
+  /job/out/export.zip       the learner's SavedModel export, zipped (train, tasks with spec["export"])
+  /job/out/export_predictions.npy, /job/out/export.json  the export's predictions and timings (export_check)
   /job/out/result.json      {"ok": bool, "error_kind": str, "message": str}
 Standard library, numpy and the engine's Keras only: no Django, no platform code.
 """
@@ -42,7 +44,7 @@ ERROR_KINDS = frozenset(
     {
         "syntax_error", "import_error", "learner_error", "missing_build_model", "missing_train", "bad_model",
         "missing_layer", "shape_mismatch", "nan_loss", "unsafe_model", "bad_model_file", "over_budget",
-        "out_of_memory",
+        "out_of_memory", "bad_export",
     }
 )  # fmt: skip
 JOB = Path(os.environ.get("SKILLPROOF_JOB", "/job"))
@@ -375,6 +377,8 @@ def train() -> None:
         raise LearnerError("nan_loss", "The loss became NaN; lower the learning rate or check your loss function.")
     check_params(model, spec)
     model.save(str(OUT / "model.keras"))
+    if spec.get("export"):
+        export_model(module, model)
 
 
 def classify_training_error(error: Exception) -> LearnerError:
@@ -677,7 +681,158 @@ def base_weights_reused_from(arrays: list[Any], spec: dict[str, Any]) -> float:
     return round(found / len(base_kernels), 4) if base_kernels else 0.0
 
 
+# --- export (the claim 4 task: Keras vs tf.keras in production) ---------------------------------
+
+EXPORT_DIR = JOB / "export"  # in the job folder, so its size counts against the disk budget
+EXPORT_CHECK_ARG = "--export-check"
+EXPORT_HOW = (
+    "Define export(model, path) that saves a TensorFlow SavedModel at path: model.export(path) with Keras 3, "
+    "tf.saved_model.save(model, path) with tf.keras (Keras 2)."
+)
+
+
+def export_model(module: Any, model: Any) -> None:
+    """The learner's export(model, path), after training, zipped to out/export.zip (regular files only).
+
+    No export function writes nothing: the platform then says what is missing (trainer.exports).
+    """
+    if not callable(getattr(module, "export", None)):
+        return
+    try:
+        module.export(model, str(EXPORT_DIR))
+    except Exception as error:
+        raise LearnerError("bad_export", f"export(model, path) raised {describe(error)}\n{EXPORT_HOW}") from error
+    if EXPORT_DIR.exists() and not EXPORT_DIR.is_dir():
+        raise LearnerError(
+            "bad_export", f"export(model, path) wrote a file at path; a SavedModel is a folder. {EXPORT_HOW}"
+        )
+    if not EXPORT_DIR.is_dir():
+        return
+    with zipfile.ZipFile(OUT / "export.zip", "w", zipfile.ZIP_STORED) as archive:
+        for path in sorted(EXPORT_DIR.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                archive.write(path, path.relative_to(EXPORT_DIR).as_posix())
+
+
+def export_check_exec() -> None:
+    """The export is loaded by TensorFlow alone: this warm process imported Keras, so it becomes a new interpreter
+    (exec, never fork) that never does. Same process, same sandbox, limits and job."""
+    sys.stdout.flush()
+    os.execv(sys.executable, [sys.executable, "-I", "-B", "-u", str(Path(__file__).resolve()), EXPORT_CHECK_ARG])  # noqa: S606
+
+
+def run_export_check() -> int:
+    try:
+        export_check()
+    except LearnerError as error:
+        write_json("result.json", {"ok": False, "error_kind": error.kind, "message": error.message})
+        print(f"skillproof: {error.kind}: {error.message}", file=sys.stderr)
+        return 1
+    write_json("result.json", {"ok": True})
+    return 0
+
+
+def export_check() -> None:
+    """Load the SavedModel with TensorFlow only (keras and tf_keras cannot be imported), run its serving signature
+    on the test inputs in batches, and write the predictions and each batch's latency. No learner code runs here;
+    the graph is the learner's, and contained by the sandbox like any model."""
+    # A None entry makes `import keras` fail and importlib.util.find_spec say it is absent (TensorFlow asks).
+    sys.modules.update({"keras": None, "tf_keras": None})  # type: ignore[dict-item]
+    spec = json.loads((JOB / "spec.json").read_text())
+    import numpy as np
+    import tensorflow as tf
+
+    unpack_export()
+    signature, name, text = serving_signature(tf)
+    x = load_inputs(JOB / "data" / "test_inputs.npz", spec)
+    dtype = signature.structured_input_signature[1][name].dtype
+    try:
+        x = x.astype(dtype.as_numpy_dtype)
+    except (TypeError, ValueError) as error:
+        raise LearnerError("bad_export", f"serving_default takes {dtype.name}, not images: {error}") from error
+    size = int(spec.get("export_batch_size", 100))
+    started = time.monotonic()
+    first = signature_output(signature, name, x[:size], tf)  # traced and warmed: timed apart
+    first_ms = (time.monotonic() - started) * 1000
+    outputs, latencies = [first], []
+    for start in range(size, len(x), size):
+        began = time.monotonic()
+        outputs.append(signature_output(signature, name, x[start : start + size], tf))
+        latencies.append(round((time.monotonic() - began) * 1000, 3))
+    np.save(OUT / "export_predictions.npy", np.concatenate(outputs), allow_pickle=False)
+    # For the record (and tests/trainer/test_export_end_to_end.py): no Keras was imported to serve it.
+    keras_modules = sorted(n for n, m in sys.modules.items() if m and n.split(".")[0] in ("keras", "tf_keras"))
+    report = {"signature": text, "first_call_ms": round(first_ms, 3), "latencies_ms": latencies, "batch_size": size}
+    write_json("export.json", report | {"keras_modules": keras_modules})
+
+
+def unpack_export() -> None:
+    try:
+        with zipfile.ZipFile(JOB / "export.zip") as archive:
+            archive.extractall(EXPORT_DIR)  # names are sanitised by zipfile; the sandbox holds the rest
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise LearnerError("bad_export", f"The export could not be unpacked: {str(error)[:300]}") from error
+    if not (EXPORT_DIR / "saved_model.pb").is_file():
+        found = sorted(p.relative_to(EXPORT_DIR).as_posix() for p in EXPORT_DIR.rglob("*") if p.is_file())
+        keras_file = any(name.endswith((".keras", ".h5")) for name in found)
+        raise LearnerError(
+            "bad_export",
+            "The export is not a TensorFlow SavedModel (no saved_model.pb at the top of the folder; it holds "
+            f"{', '.join(found[:8]) or 'nothing'})."
+            + (
+                " A .keras or .h5 file needs Keras to load, and production serving has TensorFlow alone."
+                if keras_file
+                else ""
+            )
+            + f" {EXPORT_HOW}",
+        )
+
+
+def serving_signature(tf: Any) -> tuple[Any, str, str]:
+    """The export's serving_default signature, its one input's name, and a description of it."""
+    try:
+        loaded = tf.saved_model.load(str(EXPORT_DIR))
+    except ImportError as error:
+        raise LearnerError(
+            "bad_export", f"Loading the export needed a module TensorFlow alone does not have: {error}. {EXPORT_HOW}"
+        ) from error
+    except Exception as error:
+        raise LearnerError("bad_export", f"TensorFlow could not load the export: {str(error)[:600]}") from error
+    signatures = dict(getattr(loaded, "signatures", {}) or {})
+    signature = signatures.get("serving_default")
+    if signature is None:
+        raise LearnerError(
+            "bad_export",
+            f"The SavedModel has no serving_default signature (it has {', '.join(signatures) or 'none'}). {EXPORT_HOW}",
+        )
+    inputs = signature.structured_input_signature[1]
+    outputs = signature.structured_outputs
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise LearnerError(
+            "bad_export", f"serving_default must take one input and give one output; it takes {len(inputs)} "
+            f"and gives {len(outputs)}."
+        )  # fmt: skip
+    (name,) = inputs
+
+    def shown(specs: dict[str, Any]) -> str:
+        return ", ".join(f"{k}: {v.dtype.name}{list(v.shape)}" for k, v in specs.items())
+
+    return signature, name, f"serving_default({shown(inputs)}) -> {shown(outputs)}"
+
+
+def signature_output(signature: Any, name: str, batch: Any, tf: Any) -> Any:
+    try:
+        (value,) = signature(**{name: tf.constant(batch)}).values()
+        return value.numpy()
+    except Exception as error:
+        raise LearnerError(
+            "bad_export", f"The export's serving_default failed on the test inputs: {str(error)[:600]}"
+        ) from error
+
+
 def main() -> int:
+    if sys.argv[1:] == [EXPORT_CHECK_ARG]:
+        return run_export_check()
     import numpy  # noqa: F401 - warm: pay the imports before the job arrives
 
     keras = keras_module()  # imports its backend (KERAS_BACKEND was set before this process started)
@@ -687,7 +842,9 @@ def main() -> int:
     command = json.loads(sys.stdin.readline() or "{}")
     OUT.mkdir(exist_ok=True)
     try:
-        {"train": train, "predict": predict, "predict_code": predict_code}[command.get("mode", "")]()
+        {"train": train, "predict": predict, "predict_code": predict_code, "export_check": export_check_exec}[
+            command.get("mode", "")
+        ]()
     except LearnerError as error:
         write_json("result.json", {"ok": False, "error_kind": error.kind, "message": error.message})
         print(f"skillproof: {error.kind}: {error.message}", file=sys.stderr)
