@@ -6,8 +6,9 @@ TRAINER_RUNTIME_DIR, pinned by its requirements file). tf.keras lives in the Ten
 sets (KERAS_BACKEND, TF_USE_LEGACY_KERAS) is in the sandbox's environment from its first instruction, so
 nothing is ever imported under another backend.
 R is Keras 3 on TensorFlow driven from an R script through reticulate: the sandbox runs Rscript with the harness's
-R shim (trainer/harness/harness.R), which imports the same Python harness, so every budget and check holds. What a run actually ran on is measured inside the sandbox
-(trainer/harness/harness.py: environment) and recorded; the engine asked for is only checked against it.
+R shim (trainer/harness/harness.R), which imports the same Python harness, so every budget and check holds.
+What a run actually ran on is measured inside the sandbox (trainer/harness/harness.py: environment) and recorded;
+the engine asked for is only checked against it.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ progress callback, save the model, and explain mistakes in words a learner under
 
 Protocol: started warm (imports Keras and its engine, TensorFlow, JAX or PyTorch, then prints READY_LINE), it
 reads one JSON command line on stdin (on the R engine, harness.R does the same through reticulate and calls warm()
-and run() here, so an R script trains under this file's budgets and checks): {"mode": "train"}, {"mode": "predict"} or {"mode": "predict_code"}. It works
-in /job and writes:
+and run() here, so an R script trains under this file's budgets and checks): {"mode": "train"}, {"mode": "predict"}
+or {"mode": "predict_code"}. It works in /job and writes:
   /job/out/progress.jsonl   one JSON line per epoch (train)
   /job/out/model.keras      the trained model (train)
   /job/out/predictions.npy  predictions on the test inputs (predict)

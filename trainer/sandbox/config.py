@@ -97,20 +97,24 @@ class SandboxConfig:
         threads = str(self.threads)
         # reticulate drives the R engine's runtime; the harness imports R's Keras with it (trainer.engines).
         reticulate = {"RETICULATE_PYTHON": str(self.python_for(engine))} if facts(engine).language == "r" else {}
-        return facts(engine).sandbox_env() | reticulate | {
-            "PATH": "/usr/bin:/bin",
-            "HOME": "/job" if self.isolated else "/tmp",  # noqa: S108 - the sandbox's own tmpfs
-            "LANG": "C.UTF-8",
-            "COLUMNS": "120",  # Keras' model summary (rich) drops columns past the console width
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONUNBUFFERED": "1",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "TF_NUM_INTEROP_THREADS": threads,
-            "TF_NUM_INTRAOP_THREADS": threads,
-            "OMP_NUM_THREADS": threads,
-            "MPLCONFIGDIR": "/tmp",  # noqa: S108 - the sandbox's own tmpfs
-            "KERAS_HOME": "/tmp/keras",  # noqa: S108
-        }
+        return (
+            facts(engine).sandbox_env()
+            | reticulate
+            | {
+                "PATH": "/usr/bin:/bin",
+                "HOME": "/job" if self.isolated else "/tmp",  # noqa: S108 - the sandbox's own tmpfs
+                "LANG": "C.UTF-8",
+                "COLUMNS": "120",  # Keras' model summary (rich) drops columns past the console width
+                "PYTHONDONTWRITEBYTECODE": "1",
+                "PYTHONUNBUFFERED": "1",
+                "TF_CPP_MIN_LOG_LEVEL": "2",
+                "TF_NUM_INTEROP_THREADS": threads,
+                "TF_NUM_INTRAOP_THREADS": threads,
+                "OMP_NUM_THREADS": threads,
+                "MPLCONFIGDIR": "/tmp",  # noqa: S108 - the sandbox's own tmpfs
+                "KERAS_HOME": "/tmp/keras",  # noqa: S108
+            }
+        )
 
 
 def _sandbox_user(name: str) -> tuple[int, int]:
