@@ -175,7 +175,10 @@ def engine_installed(runtime: Path, engine: str) -> bool:
     """Whether the engine's runtime has its interpreter and its engine package (a cheap look, no import)."""
     venv = runtime / runtime_of(engine).venv
     package = facts(engine).package
-    return (venv / "bin" / "python").exists() and any(venv.glob(f"lib/python3*/site-packages/{package}/__init__.py"))
+    found = (venv / "bin" / "python").exists() and any(venv.glob(f"lib/python3*/site-packages/{package}/__init__.py"))
+    if facts(engine).language == "r":  # and R with reticulate, from Debian
+        found = found and Path("/usr/bin/Rscript").exists() and any(Path("/usr/lib/R").glob("*/reticulate/R"))
+    return found
 
 
 def _require_engines(runtime: Path) -> tuple[str, ...]:
