@@ -31,7 +31,6 @@ from tests.trainer.test_hostile import (
     new_marker,
     watch,
 )
-from tracker.models import Competency
 from trainer.catalogue import DIAMONDS_R
 from trainer.errors import TrainingError
 from trainer.models import TaskSpec
@@ -45,19 +44,6 @@ _learners = iter(range(1, 1000))
 
 def learner() -> Any:
     return make_user(f"r-learner-{next(_learners)}", "learner")
-
-
-@pytest.fixture
-def r_task(keras: Competency, data_dir: Path, settings: Any) -> TaskSpec:
-    """The R task's tiny variant, its dataset exported by Rscript into `data_dir`, offered to learners here."""
-    from trainer.datasets.registry import dataset_build
-    from trainer.services import tasks_sync
-
-    settings.TRAINER_DATA_DIR = data_dir
-    dataset_build(slug="diamonds-tiny", data_dir=data_dir)
-    tasks_sync()
-    TaskSpec.objects.filter(slug="diamond-prices-r-tiny").update(is_tiny=False)
-    return TaskSpec.objects.get(slug="diamond-prices-r-tiny")
 
 
 # --- what may be submitted (no worker) ------------------------------------------------------------------------
