@@ -101,6 +101,11 @@ class Command(BaseCommand):
         if unknown or not settings.TRAINER_ENGINES:
             choices = ", ".join(Engine.values)
             raise CommandError(f"TRAINER_ENGINES: {', '.join(unknown) or 'empty'}; choose among {choices}.")
+        if Engine.R in settings.TRAINER_ENGINES and not shutil.which("Rscript"):  # before its 1.6 GB runtime
+            raise CommandError(
+                "The r engine needs Debian's R: apt-get install r-base-core r-cran-reticulate r-cran-ggplot2, "
+                "or leave r out of TRAINER_ENGINES."
+            )
         return [str(name) for name in settings.TRAINER_ENGINES]
 
     def _ensure_runtime(self, root: Path, runtime: Runtime, engines: list[str]) -> None:
@@ -138,8 +143,6 @@ class Command(BaseCommand):
         env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "TF_CPP_MIN_LOG_LEVEL": "2", **facts(engine).sandbox_env()}  # noqa: S108
         command = [str(python), "-I", "-c", PROBE]
         if facts(engine).language == "r":
-            if not shutil.which("Rscript"):
-                raise CommandError("The r engine needs R: apt-get install r-base-core r-cran-reticulate r-cran-ggplot2")
             env |= {"RETICULATE_PYTHON": str(python), "LANG": "C.UTF-8"}
             command = ["Rscript", "--vanilla", "-e", R_PROBE]
         probe = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
