@@ -147,7 +147,9 @@ def _engine_for(task: TaskSpec, engine: str | None, kind: str = "py") -> str:
     fitting = [name for name in allowed if (name == Engine.R) == (kind == "r")]
     if engine is None or engine == "":
         if not fitting:
-            raise TrainingError(f"This task's engines here do not run this file: submit {task.accepted_files()}.")
+            raise TrainingError(
+                f"This task's engines here do not run this file: submit {task.accepted_files()}.", status=400
+            )
         return fitting[0]
     if engine not in allowed:
         offered = ", ".join(f"{name} ({label(name)})" for name in allowed)
@@ -155,7 +157,9 @@ def _engine_for(task: TaskSpec, engine: str | None, kind: str = "py") -> str:
         raise TrainingError(f"{known}This task trains on {offered}.", status=400)
     if engine not in fitting:
         wanted = "an .R script" if engine == Engine.R else "Python code (.py, .ipynb) or a .keras model"
-        raise TrainingError(f"The {label(engine)} engine runs {wanted}: submit one, or choose another engine.")
+        raise TrainingError(
+            f"The {label(engine)} engine runs {wanted}: submit one, or choose another engine.", status=400
+        )
     return engine
 
 

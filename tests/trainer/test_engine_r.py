@@ -69,6 +69,24 @@ def test_python_code_is_refused_by_the_r_task_and_r_code_by_a_python_engine(r_ta
 
 
 @pytest.mark.django_db
+def test_on_a_task_taking_r_and_python_the_file_decides_the_engine_unless_one_is_asked(r_task: TaskSpec) -> None:
+    r_task.engines = ["tensorflow", "r"]
+    r_task.save()
+    assert attempt_submit(learner=learner(), task=r_task, upload=SimpleUploadedFile("a.R", REFERENCE_R)).engine == "r"
+    assert attempt_submit(learner=learner(), task=r_task, upload=SimpleUploadedFile("a.py", REFERENCE)).engine == (
+        "tensorflow"
+    )
+    with pytest.raises(TrainingError, match=r"The R \(.*\) engine runs an \.R script") as caught:
+        attempt_submit(learner=learner(), task=r_task, upload=SimpleUploadedFile("a.py", REFERENCE), engine="r")
+    assert caught.value.status == 400
+    with pytest.raises(TrainingError, match="engine runs Python code") as caught:
+        attempt_submit(
+            learner=learner(), task=r_task, upload=SimpleUploadedFile("a.R", REFERENCE_R), engine="tensorflow"
+        )
+    assert caught.value.status == 400
+
+
+@pytest.mark.django_db
 def test_the_attempt_form_and_the_api_offer_the_r_engine(r_task: TaskSpec, client: Client) -> None:
     client.force_login(learner())
     page = client.get(r_task.get_absolute_url()).content.decode()
