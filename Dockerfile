@@ -7,6 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     TRAINER_PYTHON=/usr/local/bin/python3
 RUN apt-get update \
     && apt-get install -y --no-install-recommends bubblewrap graphviz util-linux dataset-fashion-mnist espeak-ng wordnet-base \
+       r-base-core r-cran-reticulate r-cran-ggplot2 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --home-dir /home/skillproof skillproof \
     && mkdir -p /var/lib/skillproof && chown skillproof /var/lib/skillproof
@@ -18,7 +19,7 @@ COPY . .
 # The engines baked in (README "Engines"). PyTorch is pinned to its CPU build (torch==2.13.0+cpu), which PyPI does
 # not carry: give pip a source of it (--build-arg PIP_FIND_LINKS=<folder or page with the wheel>, or
 # PIP_EXTRA_INDEX_URL=<PyTorch's CPU index>), or leave torch out of TRAINER_ENGINES.
-ARG TRAINER_ENGINES=tensorflow,jax,torch,tf_keras
+ARG TRAINER_ENGINES=tensorflow,jax,torch,tf_keras,r
 ARG PIP_FIND_LINKS=
 ARG PIP_EXTRA_INDEX_URL=
 ENV TRAINER_ENGINES=${TRAINER_ENGINES}

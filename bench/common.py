@@ -59,7 +59,12 @@ def stop_worker(worker: subprocess.Popen[bytes]) -> None:
 
 
 def submit_and_wait(
-    task: Any, code: bytes, username: str = "learner", marks: dict[str, float] | None = None, engine: str = ""
+    task: Any,
+    code: bytes,
+    username: str = "learner",
+    marks: dict[str, float] | None = None,
+    engine: str = "",
+    name: str = "ref.py",
 ) -> tuple[float, Any]:
     """POST the code as an attempt through the API (on `engine`, else the task's default), wait until it has
     finished; (seconds, run). `marks` gets
@@ -78,7 +83,7 @@ def submit_and_wait(
     api = APIClient()
     api.force_authenticate(learner)
     started = time.monotonic()
-    data = {"file": SimpleUploadedFile("ref.py", code)} | ({"engine": engine} if engine else {})
+    data = {"file": SimpleUploadedFile(name, code)} | ({"engine": engine} if engine else {})
     response = api.post(f"/api/tasks/{task.slug}/runs/", data, format="multipart")
     assert response.status_code == 201, response.content
     run = TrainingRun.objects.get(pk=response.json()["id"])

@@ -1,11 +1,14 @@
-"""The engines a run trains on: Keras 3 on TensorFlow, JAX or PyTorch, and tf.keras (Keras 2) for legacy code.
+"""The engines a run trains on: Keras 3 on TensorFlow, JAX or PyTorch, tf.keras (Keras 2) for legacy code, and R.
 
 An engine is what the learner chooses; a runtime is the sandbox interpreter it runs in (a virtualenv under
 TRAINER_RUNTIME_DIR, pinned by its requirements file). tf.keras lives in the TensorFlow runtime: tf_keras is a
 1.7 MB package on top of the same TensorFlow, so a second 1.8 GB runtime would buy nothing. What an engine
 sets (KERAS_BACKEND, TF_USE_LEGACY_KERAS) is in the sandbox's environment from its first instruction, so
-nothing is ever imported under another backend. What a run actually ran on is measured inside the sandbox
-(trainer/harness/harness.py: environment) and recorded; the engine asked for is only checked against it.
+nothing is ever imported under another backend.
+R is Keras 3 on TensorFlow driven from an R script through reticulate: the sandbox runs Rscript with the harness's
+R shim (trainer/harness/harness.R), which imports the same Python harness, so every budget and check holds.
+What a run actually ran on is measured inside the sandbox (trainer/harness/harness.py: environment) and recorded;
+the engine asked for is only checked against it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ class Engine(models.TextChoices):
     JAX = "jax", "Keras 3 on JAX"
     TORCH = "torch", "Keras 3 on PyTorch"
     TF_KERAS = "tf_keras", "tf.keras (Keras 2, legacy)"
+    R = "r", "R (Keras 3 on TensorFlow, through reticulate)"
 
 
 # A task that names no engines takes these: every Keras 3 backend. Legacy tf.keras is offered where a task asks.
@@ -45,6 +49,8 @@ RUNTIMES = {
     "tensorflow": Runtime("tensorflow", "venv", ("requirements-sandbox.txt",)),
     "jax": Runtime("jax", "venv-jax", ("requirements-sandbox-jax.txt",)),
     "torch": Runtime("torch", "venv-torch", ("requirements-sandbox-torch.txt",)),
+    # Debian's reticulate 1.28 refuses NumPy 2, which the TensorFlow runtime has: R gets a NumPy 1.26 runtime.
+    "r": Runtime("r", "venv-r", ("requirements-sandbox-r.txt",)),
 }
 
 
@@ -56,6 +62,7 @@ class EngineFacts:
     backend: str  # keras.backend.backend() as measured inside, and KERAS_BACKEND
     package: str  # the import package that shows the engine is installed in its runtime
     legacy: bool = False  # tf.keras (Keras 2): TF_USE_LEGACY_KERAS=1, and the harness uses tf_keras
+    language: str = "python"  # "r": learner code is an R script, run by Rscript through the harness's R shim
 
     def sandbox_env(self) -> dict[str, str]:
         env = {"KERAS_BACKEND": self.backend}
@@ -67,6 +74,7 @@ FACTS = {
     Engine.JAX: EngineFacts("jax", "jax", "jax"),
     Engine.TORCH: EngineFacts("torch", "torch", "torch"),
     Engine.TF_KERAS: EngineFacts("tensorflow", "tensorflow", "tf_keras", legacy=True),
+    Engine.R: EngineFacts("r", "tensorflow", "tensorflow", language="r"),
 }
 
 
@@ -94,8 +102,11 @@ def unknown_engines(engines: object) -> list[str]:
 
 
 def measured_engine(environment: Mapping[str, object]) -> str | None:
-    """The engine a sandbox's measured environment shows: tf_keras when it ran Keras 2, else the backend."""
+    """The engine a sandbox's measured environment shows: tf_keras when it ran Keras 2, R when R drove it (the R
+    shim reports R's version), else the backend."""
     if environment.get("keras_flavour") == "tf_keras":
         return Engine.TF_KERAS
+    if environment.get("r"):
+        return Engine.R
     backend = environment.get("backend")
     return backend if isinstance(backend, str) and backend in Engine.values else None

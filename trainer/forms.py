@@ -47,9 +47,8 @@ class TrainingSubmitForm(ClaimChoiceForm):
     def __init__(self, *args: Any, task: TaskSpec | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if task is not None:  # what this task takes, exactly
-            models = " or a trained .keras model" if task.accepts_models else ""
             self.fields["file"].help_text = (
-                f".py or .ipynb{models}, up to {settings.TRAINER_SUBMISSION_MAX_MB} MB, "
+                f"{task.accepted_files()}, up to {settings.TRAINER_SUBMISSION_MAX_MB} MB, "
                 f"with at most {task.max_code_kb} KB of code."
             )
             engines = task.allowed_engines()
@@ -58,7 +57,8 @@ class TrainingSubmitForm(ClaimChoiceForm):
                 choices=[(name, label(name)) for name in engines],
                 initial=engines[0] if engines else None,
                 required=False,  # left out (a script posting only the file): the task's first engine
-                help_text="The backend Keras trains on. tf.keras runs Keras 2 code (`from tensorflow import keras`).",
+                help_text="The backend Keras trains on. tf.keras runs Keras 2 code (`from tensorflow import keras`); "
+                "R runs an .R script (Keras through reticulate).",
             )
         if "claim" in self.fields:
             self.fields["claim"].label = "If it passes, file it for the claim"

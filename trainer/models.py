@@ -15,7 +15,10 @@ from tracker.models import Claim
 from trainer.engines import KERAS3_ENGINES, Engine, unknown_engines
 
 # The engine libraries whose versions a sandbox measures (trainer/harness/harness.py: environment), as named.
-ENGINE_VERSIONS = (("tensorflow", "TensorFlow"), ("jax", "JAX"), ("jaxlib", "jaxlib"), ("torch", "PyTorch"))
+ENGINE_VERSIONS = (
+    ("tensorflow", "TensorFlow"), ("jax", "JAX"), ("jaxlib", "jaxlib"), ("torch", "PyTorch"), ("r", "R"),
+    ("reticulate", "reticulate"),
+)  # fmt: skip
 
 
 def _seconds(value: object) -> str | None:
@@ -110,6 +113,7 @@ class TaskSpec(models.Model):
         TAGGING = "tagging", "Sequence tagging"
         EMBEDDING = "embedding", "Embeddings (feature extraction)"
         GENERATION = "generation", "Generation"
+        REGRESSION = "regression", "Regression"
 
     slug = models.SlugField(max_length=100, unique=True)
     title = models.CharField(max_length=200)
@@ -209,6 +213,23 @@ class TaskSpec(models.Model):
         """Whether a trained .keras file may be submitted: allowed by the admin, and never on public test data."""
         return self.allow_evaluate_only and not self.dataset.test_labels_public
 
+    @property
+    def takes_r(self) -> bool:
+        """Whether an .R script may be submitted: the task takes the R engine."""
+        return Engine.R in (self.engines if isinstance(self.engines, list) else [])
+
+    @property
+    def takes_python(self) -> bool:
+        """Whether Python code (.py, .ipynb) may be submitted: the task takes an engine other than R."""
+        return any(e != Engine.R for e in (self.engines if isinstance(self.engines, list) else []))
+
+    def accepted_files(self) -> str:
+        """The kinds of file an attempt at this task may be, in words."""
+        kinds = [".py, .ipynb"] if self.takes_python else []
+        kinds += [".R (an R script using Keras through reticulate)"] if self.takes_r else []
+        kinds += ["a trained .keras model"] if self.accepts_models else []
+        return " or ".join(kinds) or "nothing (no engine)"
+
     def allowed_engines(self) -> list[str]:
         """The engines this task takes that this installation offers (TRAINER_ENGINES), in the usual order."""
         listed = set(self.engines if isinstance(self.engines, list) else [])
@@ -281,7 +302,7 @@ class TrainingRun(models.Model):
     file_name = models.CharField(max_length=200, blank=True)
     file_size = models.PositiveBigIntegerField(default=0)
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="runs")
-    source_kind = models.CharField(max_length=20, help_text="py, ipynb or keras")
+    source_kind = models.CharField(max_length=20, help_text="py, ipynb, r (an R script) or keras")
     # Asked for by the learner; what the sandbox measured is in `environment` (and must agree: trainer.pipeline).
     engine = models.CharField(max_length=20, choices=Engine.choices, default=Engine.TENSORFLOW)
     code_sha256 = models.CharField(max_length=64)

@@ -46,6 +46,9 @@ PREDICT_CODE_OUTPUTS = {"predictions.npy": 200 * MB, "result.json": 64 * 1024}
 # by the spec entry that makes it measure them (trainer/harness/harness.py: predict): a task declares them
 # through its spec. Any other key is ignored, and none overwrites a metric the scorer computed.
 SANDBOX_METRICS = {"base_model": frozenset({"base_weights_reused"})}
+# Learner code the training stage runs, under the name its harness loads (harness.py, or harness.R for R).
+SUBMISSION_NAMES = {"py": "submission.py", "r": "submission.R"}
+CODE_KINDS = frozenset(SUBMISSION_NAMES)
 
 
 def declared_sandbox_metrics(spec: dict[str, Any]) -> frozenset[str]:
@@ -77,7 +80,7 @@ class Job:
     """Everything a run's stages need, prepared by the service from the database."""
 
     task: TaskSpec
-    source_kind: str  # "py" (notebooks are converted first) or "keras"
+    source_kind: str  # "py" (notebooks are converted first), "r" (an R script: the R engine) or "keras"
     source: Path  # learner code, or a trained .keras model
     artifacts: Path  # trusted folder the outputs are copied into
     on_progress: Callable[[list[dict[str, Any]], str], bool]  # (epoch rows, log tail) -> cancel?
@@ -104,7 +107,7 @@ def run_pipeline(job: Job) -> dict[str, Any]:
     """Run the stages; return the trusted result, or raise LearnerFailure / PlatformError."""
     files = dataset_files(job.task.dataset)
     model_path = job.source
-    if job.source_kind == "py":
+    if job.source_kind in CODE_KINDS:
         model_path = _train(job, files)
     job.on_stage("predict")
     predictions = _predict(job, files, model_path)
@@ -124,7 +127,7 @@ def _train(job: Job, files: dict[str, Path]) -> Path:
     try:
         runner.start(
             mode="train",
-            inputs={"submission.py": job.source, "data/train.npz": files["train"], **_shared(files)},
+            inputs={SUBMISSION_NAMES[job.source_kind]: job.source, "data/train.npz": files["train"], **_shared(files)},
             spec=job.task.learner_spec(),
             memory_bytes=job.task.memory_mb * MB,
         )

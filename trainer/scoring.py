@@ -385,6 +385,16 @@ def generation_metrics(images: np.ndarray, truth: dict[str, np.ndarray]) -> dict
     }
 
 
+def regression_metrics(pred: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """R² (the share of the labels' variance the predictions explain: 1 is perfect, 0 is always answering the
+    mean, so higher is better like every threshold here), and the errors in the labels' unit (RMSE, MAE)."""
+    truth = np.asarray(labels, dtype=np.float64).ravel()
+    errors = np.asarray(pred, dtype=np.float64).ravel() - truth
+    spread = float(((truth - truth.mean()) ** 2).sum())
+    r2 = 1.0 - float((errors**2).sum()) / spread if spread > 0 else math.nan
+    return {"r2": r2, "rmse": float(np.sqrt((errors**2).mean())), "mae": float(np.abs(errors).mean())}
+
+
 def task_metrics(
     problem: str, predictions: Path, truth: dict[str, np.ndarray], spec: dict[str, Any]
 ) -> dict[str, float]:
@@ -407,6 +417,9 @@ def task_metrics(
     if problem == "generation":
         images = load_vectors(predictions, expected_rows=rows, item_shape=tuple(spec["output_shape"]))
         return generation_metrics(images, truth)
+    if problem == "regression":
+        values = load_vectors(predictions, expected_rows=rows, item_shape=tuple(spec.get("output_shape") or [1]))
+        return regression_metrics(values.reshape(rows), labels)
     raise ValueError(f"No scorer for problem {problem!r}.")
 
 

@@ -157,7 +157,10 @@ class TrainingRunSerializer(serializers.ModelSerializer[TrainingRun]):
 
 
 class AttemptSubmitSerializer(serializers.Serializer[Any]):
-    file = serializers.FileField(help_text=".py, .ipynb, or a trained .keras model where the task allows it.")
+    file = serializers.FileField(
+        help_text=".py, .ipynb, an .R script where the task takes the R engine, or a trained .keras model where the "
+        "task allows it."
+    )
     file_if_passes = serializers.BooleanField(default=False, help_text="File it as evidence if it passes.")
     claim = serializers.IntegerField(required=False, help_text="The claim to file it for (default: the task's).")
     engine = serializers.ChoiceField(

@@ -52,14 +52,25 @@ def task_for_claim(claim: Claim, slug: str | None = None) -> TaskSpec:
     return task
 
 
+# What an uploaded file is, by its name's suffix (lower case): Python code, a notebook, a model, an R script.
+SOURCE_KINDS = ("py", "ipynb", "keras", "r")
+
+
 def _submission_kind(upload: UploadedFile, task: TaskSpec) -> str:
     name = (upload.name or "").lower()
-    kind = next((k for k in ("py", "ipynb", "keras") if name.endswith(f".{k}")), "")
+    kind = next((k for k in SOURCE_KINDS if name.endswith(f".{k}")), "")
     if not kind:
-        accepted = ".py, .ipynb" + (" or a trained .keras model" if task.accepts_models else "")
-        raise TrainingError(f"Submit {accepted}.", status=400)
+        raise TrainingError(f"Submit {task.accepted_files()}.", status=400)
     if kind == "keras" and not task.accepts_models:
-        raise TrainingError("This task trains your code on the server: submit a .py or .ipynb file.", status=400)
+        raise TrainingError(f"This task trains your code on the server: submit {task.accepted_files()}.", status=400)
+    if kind == "r" and not task.takes_r:
+        raise TrainingError(
+            f"This task does not take R scripts (its engines are Python Keras): submit {task.accepted_files()}. "
+            "Keras from R is proven on the tasks that take the R engine.",
+            status=400,
+        )
+    if kind in ("py", "ipynb") and not task.takes_python:
+        raise TrainingError(f"This task is done in R: submit {task.accepted_files()}.", status=400)
     limit, size = settings.TRAINER_SUBMISSION_MAX_MB, upload.size or 0
     if size > limit * 1024 * 1024:
         raise TrainingError(f"The file is {size / 1048576:.1f} MB; the limit is {limit} MB.", status=400)
@@ -88,12 +99,13 @@ def _check_submission(kind: str, data: bytes, task: TaskSpec) -> list[str]:
             raise TrainingError(error.message, status=400) from error
         code = text.encode()
     else:
+        suffix, language = (".R", "R") if kind == "r" else (".py", "Python")
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise TrainingError("The .py file is not UTF-8 text.", status=400) from error
+            raise TrainingError(f"The {suffix} file is not UTF-8 text.", status=400) from error
         if b"\x00" in data:
-            raise TrainingError("The .py file contains NUL bytes; it is not Python source.", status=400)
+            raise TrainingError(f"The {suffix} file contains NUL bytes; it is not {language} source.", status=400)
     _check_code_size(code, task, "The notebook's code cells hold" if kind == "ipynb" else "The file holds")
     return notices
 
@@ -126,17 +138,28 @@ def _claim_for(task: TaskSpec, claim: Claim | None) -> Claim:
     return claim
 
 
-def _engine_for(task: TaskSpec, engine: str | None) -> str:
-    """The engine asked for, if this task takes it and this installation offers it (None: the task's first)."""
+def _engine_for(task: TaskSpec, engine: str | None, kind: str = "py") -> str:
+    """The engine asked for, if this task takes it, this installation offers it and it runs this kind of file
+    (an .R script runs on R, anything else on a Python engine); None: the task's first that runs it."""
     allowed = task.allowed_engines()
     if not allowed:
         raise TrainingError("None of the engines this task takes is installed here; tell an administrator.", status=400)
+    fitting = [name for name in allowed if (name == Engine.R) == (kind == "r")]
     if engine is None or engine == "":
-        return allowed[0]
+        if not fitting:
+            raise TrainingError(
+                f"This task's engines here do not run this file: submit {task.accepted_files()}.", status=400
+            )
+        return fitting[0]
     if engine not in allowed:
         offered = ", ".join(f"{name} ({label(name)})" for name in allowed)
         known = "" if engine in Engine.values else f"There is no engine {engine[:40]!r}. "
         raise TrainingError(f"{known}This task trains on {offered}.", status=400)
+    if engine not in fitting:
+        wanted = "an .R script" if engine == Engine.R else "Python code (.py, .ipynb) or a .keras model"
+        raise TrainingError(
+            f"The {label(engine)} engine runs {wanted}: submit one, or choose another engine.", status=400
+        )
     return engine
 
 
@@ -160,8 +183,8 @@ def attempt_submit(
     """
     _task_for(learner, task)
     claim = _claim_for(task, claim)
-    engine = _engine_for(task, engine)
     kind = _submission_kind(upload, task)
+    engine = _engine_for(task, engine, kind)
     data = _read_upload(upload)
     notices = _check_submission(kind, data, task)
     with transaction.atomic():
@@ -228,7 +251,7 @@ def _run(run: TrainingRun) -> None:
         job = Job(
             task=run.task,
             engine=run.engine,
-            source_kind="keras" if run.source_kind == "keras" else "py",
+            source_kind={"keras": "keras", "r": "r"}.get(run.source_kind, "py"),
             source=_prepare_source(run, Path(tmp)),
             artifacts=artifacts,
             on_progress=lambda rows, log: _on_progress(run, rows, log),
@@ -270,7 +293,7 @@ def _prepare_source(run: TrainingRun, folder: Path) -> Path:
     if run.source_kind == "ipynb":
         code, _notices = notebook_code(notebook_parse(data))
         data = code.encode()
-    path = folder / ("model.keras" if run.source_kind == "keras" else "submission.py")
+    path = folder / {"keras": "model.keras", "r": "submission.R"}.get(run.source_kind, "submission.py")
     path.write_bytes(data)
     return path
 

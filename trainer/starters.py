@@ -1,4 +1,5 @@
-"""Starter downloads: the task's starter .py, and a notebook that runs in Google Colab as is."""
+"""Starter downloads: the task's starter .py, a notebook that runs in Google Colab as is, and the starter .R of a
+task done in R."""
 
 from __future__ import annotations
 
@@ -41,6 +42,12 @@ def starter_py(task: TaskSpec) -> str:
     """The task's own starter, or a small working model for tasks an admin created without one."""
     path = CATALOGUE_DIR / _folder(task) / "starter.py"
     return path.read_text() if path.exists() else GENERIC_STARTER
+
+
+def starter_r(task: TaskSpec) -> str | None:
+    """The task's starter R script, if it is done in R and ships one."""
+    path = CATALOGUE_DIR / _folder(task) / "starter.R"
+    return path.read_text() if task.takes_r and path.exists() else None
 
 
 # The try-out cell. load_inputs is the notebook's copy of what the sandbox harness does to the data, so a

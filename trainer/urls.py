@@ -8,6 +8,7 @@ urlpatterns = [
     path("tasks/<slug:slug>/", views.task_detail, name="task-detail"),
     path("tasks/<slug:slug>/starter.py", views.task_starter_py, name="task-starter-py"),
     path("tasks/<slug:slug>/starter.ipynb", views.task_starter_ipynb, name="task-starter-ipynb"),
+    path("tasks/<slug:slug>/starter.R", views.task_starter_r, name="task-starter-r"),
     path("tasks/<slug:slug>/leaderboard/", views.task_leaderboard, name="task-leaderboard"),
     path("tasks/<slug:slug>/card/<str:name>", views.task_card_picture, name="task-card-picture"),
     path("tasks/<slug:slug>/attempts/<int:learner_id>/", views.learner_attempts, name="learner-attempts"),

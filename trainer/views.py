@@ -22,7 +22,7 @@ from trainer.datasets.cards import card_for_page
 from trainer.forms import CompareForm, FilingForm, QuotaLiftForm, TrainingSubmitForm
 from trainer.models import TaskSpec, TrainingRun
 from trainer.quotas import quota_for, quota_lift
-from trainer.starters import starter_notebook, starter_py
+from trainer.starters import starter_notebook, starter_py, starter_r
 
 # The task page lists this many of the learner's attempts (all of them are on the API).
 ATTEMPTS_SHOWN = 50
@@ -122,6 +122,16 @@ def task_starter_py(request: HttpRequest, slug: str) -> HttpResponse:
     task = get_object_or_404(selectors.tasks_visible_to(request.user), slug=slug)
     response = HttpResponse(starter_py(task), content_type="text/x-python; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{task.slug}-starter.py"'
+    return response
+
+
+def task_starter_r(request: HttpRequest, slug: str) -> HttpResponse:
+    task = get_object_or_404(selectors.tasks_visible_to(request.user), slug=slug)
+    script = starter_r(task)
+    if script is None:
+        raise Http404("This task is not done in R.")
+    response = HttpResponse(script, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{task.slug}-starter.R"'
     return response
 
 

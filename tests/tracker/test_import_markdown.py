@@ -63,7 +63,8 @@ def test_shipped_keras_has_every_seed_claim_and_resource() -> None:
     assert len(shipped.claims) == len(seed.claims) == 10
     assert [r.url for r in shipped.resources] == [r.url for r in seed.resources]
     assert shipped.description != seed.description  # written in our own words
-    assert not shipped.claims[5].required  # R backend is optional
+    assert all(claim.required for claim in shipped.claims)  # as the seed has them: Keras from R too (issue 13)
+    assert "training" in shipped.claims[5].evidence_kinds  # proven by the R task (trainer/catalogue/diamonds)
     assert "training" in shipped.claims[4].evidence_kinds
 
 

@@ -17,7 +17,7 @@ def test_competency_list_shows_standing_to_a_signed_in_learner(client: Client, k
     response = client.get("/competencies/")
     assert response.status_code == 200
     assert b"Not started" in response.content
-    assert b"0/9 required" in response.content
+    assert b"0/10 required" in response.content
 
 
 def test_competency_list_hides_standing_from_anonymous(client: Client, keras: Competency) -> None:

@@ -46,6 +46,19 @@ def tiny_task(keras: Competency, data_dir: Path, settings: Any) -> TaskSpec:
     return TaskSpec.objects.get(slug="fashion-mnist-tiny")
 
 
+@pytest.fixture
+def r_task(keras: Competency, data_dir: Path, settings: Any) -> TaskSpec:
+    """The R task's tiny variant, its dataset exported by Rscript into `data_dir`, offered to learners here."""
+    from trainer.datasets.registry import dataset_build
+    from trainer.services import tasks_sync
+
+    settings.TRAINER_DATA_DIR = data_dir
+    dataset_build(slug="diamonds-tiny", data_dir=data_dir)
+    tasks_sync()
+    TaskSpec.objects.filter(slug="diamond-prices-r-tiny").update(is_tiny=False)
+    return TaskSpec.objects.get(slug="diamond-prices-r-tiny")
+
+
 @pytest.fixture(scope="session")
 def sandbox() -> None:
     """The real sandbox must be usable; `make test` runs `manage.py sandbox_setup` first."""

@@ -3,6 +3,7 @@ installation, shown on the run page and in the evidence. The runs themselves: te
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -140,3 +141,24 @@ def test_the_admin_sees_runs_failures_and_median_time_per_engine(
     assert "<td>3</td><td>2</td><td>1</td><td>20.0 s</td>" in rows["Keras 3 on JAX (<code>jax</code>)"], page
     assert "<td>2</td><td>0</td><td>0</td><td>40.0 s</td>" in rows["Keras 3 on PyTorch (<code>torch</code>)"]
     assert "<td>0</td><td>0</td><td>0</td><td>—</td>" in rows["Keras 3 on TensorFlow (<code>tensorflow</code>)"]
+
+
+def test_sandbox_setup_without_r_says_what_to_install_before_installing_anything(
+    settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.management import CommandError, call_command
+
+    from trainer.management.commands import sandbox_setup
+
+    settings.TRAINER_SANDBOX, settings.TRAINER_ENGINES = "none", ["tensorflow", "r"]
+    settings.TRAINER_ROOT, settings.TRAINER_RUNTIME_DIR = tmp_path, tmp_path / "runtime"
+    monkeypatch.setattr(sandbox_setup.shutil, "which", lambda name: None)  # a machine without Debian's R
+    with pytest.raises(CommandError, match="apt-get install r-base-core r-cran-reticulate r-cran-ggplot2"):
+        call_command("sandbox_setup", "--install-only")
+    assert list((tmp_path / "runtime").iterdir()) == []  # no runtime was started
+
+
+def test_a_sandbox_that_reports_r_ran_the_r_engine() -> None:
+    keras3_on_tf = {"keras_flavour": "keras", "backend": "tensorflow"}
+    assert measured_engine(keras3_on_tf) == Engine.TENSORFLOW
+    assert measured_engine(keras3_on_tf | {"r": "4.2.2", "reticulate": "1.28"}) == Engine.R

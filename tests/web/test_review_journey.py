@@ -88,7 +88,7 @@ def test_written_answer_goes_through_changes_requested_to_approved(
     row = _dashboard_row(learner, base)
     expect(row.locator(".badge")).to_have_text("Awaiting review")
     expect(row.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "0")
-    expect(row).to_contain_text("0 of 9 required claims approved")
+    expect(row).to_contain_text("0 of 10 required claims approved")
 
     # 3. The mentor sees the notification, opens the queue and requests changes.
     log_in(mentor, base, "mentor")
@@ -172,8 +172,8 @@ def test_written_answer_goes_through_changes_requested_to_approved(
     # 6. The learner's dashboard shows the approval.
     row = _dashboard_row(learner, base)
     progress = row.get_by_role("progressbar")
-    expect(progress).to_have_attribute("aria-valuenow", "11")
-    expect(row).to_contain_text("1 of 9 required claims approved")
+    expect(progress).to_have_attribute("aria-valuenow", "10")
+    expect(row).to_contain_text("1 of 10 required claims approved")
     expect(row.locator(".badge")).to_have_text("In progress")
     screenshot(learner, "dashboard")
     assert dialogs == []

@@ -343,8 +343,9 @@ TRAINER_RUNTIME_DIR = Path(os.environ.get("TRAINER_RUNTIME_DIR", TRAINER_ROOT / 
 TRAINER_PYTHON = os.environ.get("TRAINER_PYTHON", "/usr/bin/python3")
 TRAINER_SANDBOX_USER = os.environ.get("TRAINER_SANDBOX_USER", "skillproof-sandbox")
 TRAINER_POOL_SIZE = envint("TRAINER_POOL_SIZE", 2)
-# The engines this installation installs (manage.py sandbox_setup) and offers: tensorflow, jax, torch, tf_keras.
-TRAINER_ENGINES = envlist("TRAINER_ENGINES", "tensorflow,jax,torch,tf_keras")
+# The engines this installation installs (manage.py sandbox_setup) and offers: tensorflow, jax, torch, tf_keras, r
+# (r needs Debian's r-base-core and r-cran-reticulate).
+TRAINER_ENGINES = envlist("TRAINER_ENGINES", "tensorflow,jax,torch,tf_keras,r")
 # Warm sandboxes per engine and worker process, as engine=count pairs (e.g. jax=1,torch=1); an engine not named
 # keeps none warm, so its runs start their sandboxes cold (the run page says so). TensorFlow: TRAINER_POOL_SIZE.
 TRAINER_POOL_SIZES = {"tensorflow": TRAINER_POOL_SIZE} | envcounts("TRAINER_POOL_SIZES", "")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from trainer.datasets import babi, digits, fashion_mnist, finetune, shapes, speech, tagging, wordnet
+from trainer.datasets import babi, diamonds, digits, fashion_mnist, finetune, shapes, speech, tagging, wordnet
 from trainer.datasets.base import (
     SHARED_DIR,
     TEST_INPUTS_FILE,
@@ -52,6 +52,7 @@ _register(digits.MOVING_SLUG, digits.MOVING_TINY_SLUG, digits.build_moving, digi
 _register(babi.SLUG, babi.TINY_SLUG, babi.build, babi.VERSION)
 _register(digits.GAN_SLUG, digits.GAN_TINY_SLUG, digits.build_gan, digits.VERSION)
 _register(finetune.SLUG, finetune.TINY_SLUG, finetune.build, finetune.VERSION)
+_register(diamonds.SLUG, diamonds.TINY_SLUG, diamonds.build, diamonds.VERSION)
 BUILDERS: dict[str, Callable[..., BuiltDataset]] = {slug: pair[0] for slug, pair in _DATASETS.items()}
 VERSIONS: dict[str, str] = {slug: pair[1] for slug, pair in _DATASETS.items()}
 

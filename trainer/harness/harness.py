@@ -7,8 +7,9 @@ This file's job is to make the common path pleasant: load the learner's code, tr
 progress callback, save the model, and explain mistakes in words a learner understands.
 
 Protocol: started warm (imports Keras and its engine, TensorFlow, JAX or PyTorch, then prints READY_LINE), it
-reads one JSON command line on stdin: {"mode": "train"}, {"mode": "predict"}, {"mode": "predict_code"} or
-{"mode": "export_check"} (see export_check()). It works in /job and writes:
+reads one JSON command line on stdin (on the R engine, harness.R does the same through reticulate and calls warm()
+and run() here, so an R script trains under this file's budgets and checks): {"mode": "train"}, {"mode": "predict"},
+{"mode": "predict_code"} or {"mode": "export_check"} (see export_check()). It works in /job and writes:
   /job/out/progress.jsonl   one JSON line per epoch (train)
   /job/out/model.keras      the trained model (train)
   /job/out/predictions.npy  predictions on the test inputs (predict)
@@ -194,6 +195,25 @@ def load_submission() -> Any:
     return module
 
 
+# What the R shim measured in R (its version, reticulate's), reported with the Python side's (see environment).
+R_VERSIONS: dict[str, str] = {}
+
+
+def r_submission(loaded: dict[str, Any]) -> Any:
+    """The learner's R script, as the R shim loaded it, in the shape train() takes from a Python module.
+
+    `loaded` is {"build_model": fn, "train": fn or None}, the script's R functions made Python callables (their
+    arguments reach R as R values: a NumPy array as an R matrix or vector), or {"kind": ..., "message": ...}
+    when the script could not be loaded.
+    """
+    import types
+
+    if "kind" in loaded:
+        raise LearnerError(str(loaded["kind"]), str(loaded["message"]))
+    functions = {name: loaded[name] for name in ("build_model", "train") if loaded.get(name) is not None}
+    return types.SimpleNamespace(**functions)
+
+
 def build(module: Any, spec: dict[str, Any]) -> Any:
     keras = keras_module()
 
@@ -210,8 +230,9 @@ def build(module: Any, spec: dict[str, Any]) -> Any:
     check_params(model, spec)
     check_layers(model, spec)
     compiled = model.compiled if hasattr(model, "compiled") else getattr(model, "_is_compiled", False)
-    if not compiled and spec.get("loss", "sparse_categorical_crossentropy"):
-        model.compile(optimizer="adam", loss=spec.get("loss", "sparse_categorical_crossentropy"), metrics=["accuracy"])
+    loss = spec.get("loss", "sparse_categorical_crossentropy")
+    if not compiled and loss:
+        model.compile(optimizer="adam", loss=loss, metrics=["accuracy"] if "crossentropy" in loss else [])
     return model
 
 
@@ -346,7 +367,9 @@ def guard_fit(budget: int, progress: Any) -> None:
             cls.fit = fit  # type: ignore[method-assign]
 
 
-def train() -> None:
+def train(load: Any = load_submission) -> None:
+    """Train the learner's model within the budgets. `load` gives the learner's code as an object with build_model
+    (and maybe train): their Python module, or their R script's functions (the R shim's loader, see r_submission)."""
     spec = json.loads((JOB / "spec.json").read_text())
     keras = keras_module()
 
@@ -355,7 +378,7 @@ def train() -> None:
     epochs = int(spec.get("epochs", 1))
     progress = progress_callback(epochs, spec.get("metric", "accuracy"))
     guard_fit(epochs, progress)  # before any learner code runs
-    module = load_submission()
+    module = load()
     model = build(module, spec)
     has_train = callable(getattr(module, "train", None))
     if not has_train and not spec.get("loss", "sparse_categorical_crossentropy"):
@@ -412,6 +435,7 @@ def environment() -> None:
         "keras": keras.__version__,
         "keras_flavour": keras.__name__,  # "keras" (Keras 3) or "tf_keras" (Keras 2)
         "backend": backend,
+        **R_VERSIONS,  # {"r": ..., "reticulate": ...} when R drives this interpreter
     }
     devices = ["CPU"]
     if backend == "tensorflow":
@@ -830,27 +854,40 @@ def signature_output(signature: Any, name: str, batch: Any, tf: Any) -> Any:
         ) from error
 
 
-def main() -> int:
-    if sys.argv[1:] == [EXPORT_CHECK_ARG]:
-        return run_export_check()
-    import numpy  # noqa: F401 - warm: pay the imports before the job arrives
+def warm() -> None:
+    """Pay the imports before the job arrives: numpy, Keras and its engine."""
+    import numpy  # noqa: F401
 
     keras = keras_module()  # imports its backend (KERAS_BACKEND was set before this process started)
     importlib.import_module(ENGINE_MODULES[keras.backend.backend()])
 
-    print(READY_LINE, flush=True)
-    command = json.loads(sys.stdin.readline() or "{}")
+
+def run(line: str, r_loader: Any = None) -> int:
+    """Do the job one command line asks for. `r_loader` (the R shim's) loads an R script instead of submission.py;
+    what it returns is checked here, so that a LearnerError never has to cross from R back to Python."""
+    command = json.loads(line or "{}")
     OUT.mkdir(exist_ok=True)
+    load = load_submission if r_loader is None else lambda: r_submission(r_loader())
+    modes = {
+        "train": lambda: train(load), "predict": predict, "predict_code": predict_code,
+        "export_check": export_check_exec,
+    }  # fmt: skip
     try:
-        {"train": train, "predict": predict, "predict_code": predict_code, "export_check": export_check_exec}[
-            command.get("mode", "")
-        ]()
+        modes[command.get("mode", "")]()
     except LearnerError as error:
         write_json("result.json", {"ok": False, "error_kind": error.kind, "message": error.message})
         print(f"skillproof: {error.kind}: {error.message}", file=sys.stderr)
         return 1
     write_json("result.json", {"ok": True})
     return 0
+
+
+def main() -> int:
+    if sys.argv[1:] == [EXPORT_CHECK_ARG]:
+        return run_export_check()
+    warm()
+    print(READY_LINE, flush=True)
+    return run(sys.stdin.readline())
 
 
 if __name__ == "__main__":

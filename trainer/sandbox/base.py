@@ -138,8 +138,7 @@ class SandboxRunner:
             self._give(path)
 
     def harness_command(self) -> list[str]:
-        # -I ignores PYTHON* variables, so unbuffered output and no bytecode are asked for by flag.
-        return [str(self.config.python_for(self.engine)), "-I", "-B", "-u", str(self.config.harness_path)]
+        return self.config.harness_command(self.engine)
 
     def wait_ready(self, timeout: float) -> None:
         assert self.process is not None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from trainer.engines import DEFAULT_ENGINE
+from trainer.engines import DEFAULT_ENGINE, facts
 from trainer.sandbox.base import SandboxRunner
 from trainer.sandbox.cgroups import Cgroup
 from trainer.sandbox.config import SandboxConfig, hidden_paths
@@ -65,7 +65,10 @@ class BubblewrapRunner(SandboxRunner):
             "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",  # noqa: S108 - private tmpfs
             "--chdir", "/job",
         ]  # fmt: skip
-        for path in ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts"):
+        # R reads its configuration (R_HOME/etc is a link to /etc/R), and finds its BLAS and LAPACK through Debian's
+        # alternatives (links only); its libraries are under /usr already.
+        r_config = ("/etc/R", "/etc/alternatives") if facts(self.engine).language == "r" else ()
+        for path in ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts", *r_config):
             if os.path.exists(path):
                 args += ["--ro-bind", path, path]
         # The sources the datasets are built from hold the test labels: learner code must not read them.

@@ -17,6 +17,8 @@ from trainer.engines import DEFAULT_ENGINE, Engine, facts, runtime_of
 from trainer.sandbox.cgroups import CgroupError, cgroup_version
 
 HARNESS_SOURCE = Path(__file__).resolve().parent.parent / "harness" / "harness.py"
+# The R engine's shim beside it (trainer.engines: R), installed with it.
+HARNESS_SOURCES = (HARNESS_SOURCE, HARNESS_SOURCE.with_name("harness.R"))
 
 
 # Where the datasets' sources live (their test labels among them): hidden from learner code by empty tmpfs
@@ -29,6 +31,9 @@ HIDDEN_SOURCE_GLOBS = (
     # scikit-learn's digits, wherever a Python under /usr has scikit-learn (the web image's, Debian's)
     "/usr/local/lib/python3*/site-packages/sklearn/datasets/data",
     "/usr/lib/python3/dist-packages/sklearn/datasets/data",
+    # ggplot2's datasets (diamonds: trainer/datasets/diamonds.py); library(ggplot2) still loads without them
+    "/usr/lib/R/site-library/ggplot2/data",
+    "/usr/local/lib/R/site-library/ggplot2/data",
 )
 # scikit-learn's digits, in every engine's runtime (venv, venv-jax, venv-torch)
 HIDDEN_RUNTIME_GLOBS = ("venv*/lib/python3*/site-packages/sklearn/datasets/data",)
@@ -75,6 +80,14 @@ class SandboxConfig:
     def harness_path(self) -> Path:
         return self.runtime_dir / "harness" / "harness.py"
 
+    def harness_command(self, engine: str) -> list[str]:
+        """How a sandbox on `engine` starts its harness: Python's, or Rscript with the R shim for an R script."""
+        if facts(engine).language == "r":
+            shim = self.harness_path.with_name("harness.R")
+            return ["/usr/bin/Rscript", "--vanilla", str(shim), str(self.harness_path.parent)]
+        # -I ignores PYTHON* variables, so unbuffered output and no bytecode are asked for by flag.
+        return [str(self.python_for(engine)), "-I", "-B", "-u", str(self.harness_path)]
+
     def sandbox_env(self, engine: str = DEFAULT_ENGINE) -> dict[str, str]:
         """The environment the harness starts with under either runner (the development one adds SKILLPROOF_JOB).
 
@@ -82,20 +95,26 @@ class SandboxConfig:
         anything can import Keras.
         """
         threads = str(self.threads)
-        return facts(engine).sandbox_env() | {
-            "PATH": "/usr/bin:/bin",
-            "HOME": "/job" if self.isolated else "/tmp",  # noqa: S108 - the sandbox's own tmpfs
-            "LANG": "C.UTF-8",
-            "COLUMNS": "120",  # Keras' model summary (rich) drops columns past the console width
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONUNBUFFERED": "1",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "TF_NUM_INTEROP_THREADS": threads,
-            "TF_NUM_INTRAOP_THREADS": threads,
-            "OMP_NUM_THREADS": threads,
-            "MPLCONFIGDIR": "/tmp",  # noqa: S108 - the sandbox's own tmpfs
-            "KERAS_HOME": "/tmp/keras",  # noqa: S108
-        }
+        # reticulate drives the R engine's runtime; the harness imports R's Keras with it (trainer.engines).
+        reticulate = {"RETICULATE_PYTHON": str(self.python_for(engine))} if facts(engine).language == "r" else {}
+        return (
+            facts(engine).sandbox_env()
+            | reticulate
+            | {
+                "PATH": "/usr/bin:/bin",
+                "HOME": "/job" if self.isolated else "/tmp",  # noqa: S108 - the sandbox's own tmpfs
+                "LANG": "C.UTF-8",
+                "COLUMNS": "120",  # Keras' model summary (rich) drops columns past the console width
+                "PYTHONDONTWRITEBYTECODE": "1",
+                "PYTHONUNBUFFERED": "1",
+                "TF_CPP_MIN_LOG_LEVEL": "2",
+                "TF_NUM_INTEROP_THREADS": threads,
+                "TF_NUM_INTRAOP_THREADS": threads,
+                "OMP_NUM_THREADS": threads,
+                "MPLCONFIGDIR": "/tmp",  # noqa: S108 - the sandbox's own tmpfs
+                "KERAS_HOME": "/tmp/keras",  # noqa: S108
+            }
+        )
 
 
 def _sandbox_user(name: str) -> tuple[int, int]:
@@ -156,7 +175,10 @@ def engine_installed(runtime: Path, engine: str) -> bool:
     """Whether the engine's runtime has its interpreter and its engine package (a cheap look, no import)."""
     venv = runtime / runtime_of(engine).venv
     package = facts(engine).package
-    return (venv / "bin" / "python").exists() and any(venv.glob(f"lib/python3*/site-packages/{package}/__init__.py"))
+    found = (venv / "bin" / "python").exists() and any(venv.glob(f"lib/python3*/site-packages/{package}/__init__.py"))
+    if facts(engine).language == "r":  # and R with reticulate, from Debian
+        found = found and Path("/usr/bin/Rscript").exists() and any(Path("/usr/lib/R").glob("*/reticulate/R"))
+    return found
 
 
 def _require_engines(runtime: Path) -> tuple[str, ...]:
@@ -178,16 +200,17 @@ def _require_engines(runtime: Path) -> tuple[str, ...]:
 
 
 def harness_install(runtime: Path) -> None:
-    """Keep the runtime's copy of the harness identical to this checkout's (a deploy changes it)."""
-    target = runtime / "harness" / "harness.py"
-    source = HARNESS_SOURCE.read_bytes()
-    if target.exists() and target.read_bytes() == source:
-        return
-    target.parent.mkdir(mode=0o755, exist_ok=True)
-    staging = target.with_suffix(".tmp")
-    staging.write_bytes(source)
-    staging.chmod(0o644)
-    staging.replace(target)
+    """Keep the runtime's copy of the harness (and its R shim) identical to this checkout's (a deploy changes it)."""
+    for path in HARNESS_SOURCES:
+        target = runtime / "harness" / path.name
+        source = path.read_bytes()
+        if target.exists() and target.read_bytes() == source:
+            continue
+        target.parent.mkdir(mode=0o755, exist_ok=True)
+        staging = target.with_name(f".{path.name}.tmp")
+        staging.write_bytes(source)
+        staging.chmod(0o644)
+        staging.replace(target)
 
 
 def _require_private(folder: Path) -> None:

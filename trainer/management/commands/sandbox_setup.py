@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -29,12 +30,19 @@ if backend == "torch":
 print(f"{keras.__name__} {keras.__version__} on {backend} {engine.__version__}{extra}")
 sys.exit(3 if extra.startswith(" (CUDA") else 0)
 """
+# The R engine's, through R: reticulate drives the runtime's Python and imports Keras, as the R shim will.
+R_PROBE = """
+library(reticulate)
+keras <- import("keras")
+cat(sprintf("R %s.%s, reticulate %s: keras %s on %s", R.version$major, R.version$minor,
+            packageVersion("reticulate"), keras$`__version__`, keras$backend$backend()))
+"""
 
 
 class Command(BaseCommand):
     help = (
         "Create the sandbox user, install the runtime of each engine in TRAINER_ENGINES (TensorFlow, JAX, PyTorch, "
-        "tf.keras) and check a sandbox of each starts."
+        "tf.keras, R) and check a sandbox of each starts."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -93,6 +101,11 @@ class Command(BaseCommand):
         if unknown or not settings.TRAINER_ENGINES:
             choices = ", ".join(Engine.values)
             raise CommandError(f"TRAINER_ENGINES: {', '.join(unknown) or 'empty'}; choose among {choices}.")
+        if Engine.R in settings.TRAINER_ENGINES and not shutil.which("Rscript"):  # before its 1.6 GB runtime
+            raise CommandError(
+                "The r engine needs Debian's R: apt-get install r-base-core r-cran-reticulate r-cran-ggplot2, "
+                "or leave r out of TRAINER_ENGINES."
+            )
         return [str(name) for name in settings.TRAINER_ENGINES]
 
     def _ensure_runtime(self, root: Path, runtime: Runtime, engines: list[str]) -> None:
@@ -128,12 +141,16 @@ class Command(BaseCommand):
     def _probe(self, python: Path, engine: str) -> None:
         """Import the engine as a sandbox on it would, and say what it is (a CUDA PyTorch build is refused)."""
         env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "TF_CPP_MIN_LOG_LEVEL": "2", **facts(engine).sandbox_env()}  # noqa: S108
-        probe = subprocess.run([str(python), "-I", "-c", PROBE], env=env, capture_output=True, text=True, check=False)
+        command = [str(python), "-I", "-c", PROBE]
+        if facts(engine).language == "r":
+            env |= {"RETICULATE_PYTHON": str(python), "LANG": "C.UTF-8"}
+            command = ["Rscript", "--vanilla", "-e", R_PROBE]
+        probe = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         if probe.returncode != 0:
             raise CommandError(
                 f"The {engine} engine does not work in {python}: {(probe.stdout + probe.stderr)[-2000:]}"
             )
-        self.stdout.write(f"  {engine}: {probe.stdout.strip()}")
+        self.stdout.write(f"  {engine}: {probe.stdout.strip().splitlines()[-1]}")
 
     def _check(self, config: Any) -> None:
         from trainer.sandbox.pool import runner_for
