@@ -162,3 +162,25 @@ def test_a_sandbox_that_reports_r_ran_the_r_engine() -> None:
     keras3_on_tf = {"keras_flavour": "keras", "backend": "tensorflow"}
     assert measured_engine(keras3_on_tf) == Engine.TENSORFLOW
     assert measured_engine(keras3_on_tf | {"r": "4.2.2", "reticulate": "1.28"}) == Engine.R
+
+
+def _default_engines(path: str) -> list[str]:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TRAINER_ENGINES"} | {"PATH": path, "SECRET_KEY": "x"}
+    code = "import json; from tracker.project import settings; print(json.dumps(settings.TRAINER_ENGINES))"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_default_engines_take_r_only_where_r_is_installed() -> None:
+    """A machine without Debian's R still sets up and trains on every Python engine (make run on a fresh machine);
+    where Rscript is installed, R is offered too."""
+    import shutil
+
+    assert _default_engines("/nonexistent") == ["tensorflow", "jax", "torch", "tf_keras"]
+    assert shutil.which("Rscript"), "Debian's R is installed where the tests run (.ci/run)"
+    assert _default_engines("/usr/local/bin:/usr/bin:/bin") == ["tensorflow", "jax", "torch", "tf_keras", "r"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import dj_database_url
@@ -345,7 +346,11 @@ TRAINER_SANDBOX_USER = os.environ.get("TRAINER_SANDBOX_USER", "skillproof-sandbo
 TRAINER_POOL_SIZE = envint("TRAINER_POOL_SIZE", 2)
 # The engines this installation installs (manage.py sandbox_setup) and offers: tensorflow, jax, torch, tf_keras, r
 # (r needs Debian's r-base-core and r-cran-reticulate).
-TRAINER_ENGINES = envlist("TRAINER_ENGINES", "tensorflow,jax,torch,tf_keras,r")
+# By default R is among them where Debian's R is installed (Rscript on PATH): a machine without it still trains on
+# every Python engine instead of refusing to set the sandbox up. Named explicitly, every engine listed is required.
+TRAINER_ENGINES = envlist(
+    "TRAINER_ENGINES", "tensorflow,jax,torch,tf_keras" + (",r" if shutil.which("Rscript") else "")
+)
 # Warm sandboxes per engine and worker process, as engine=count pairs (e.g. jax=1,torch=1); an engine not named
 # keeps none warm, so its runs start their sandboxes cold (the run page says so). TensorFlow: TRAINER_POOL_SIZE.
 TRAINER_POOL_SIZES = {"tensorflow": TRAINER_POOL_SIZE} | envcounts("TRAINER_POOL_SIZES", "")
