@@ -50,7 +50,8 @@ def test_bench_pipeline_smoke() -> None:
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["runs"] == 1 and summary["ratio"] > 0
     for part in (
-        "import TensorFlow",
+        "engine: Keras 3 on TensorFlow",
+        "import the engine + Keras",
         "waiting for a warm sandbox",
         "fit (sum of epochs)",
         "predict stage",

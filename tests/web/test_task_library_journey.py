@@ -55,7 +55,7 @@ def test_learner_browses_the_task_library(page: Page, live_server: LiveServer, s
     vision = page.locator("ol.claim-catalogue > li").nth(6)  # claim 7: computer vision
     expect(vision).to_contain_text("Segment generated shapes")
     expect(vision).to_contain_text("Extract image features")
-    expect(page.locator("ol.claim-catalogue .card")).to_have_count(14)  # 11 tasks, one of them under 4 claims
+    expect(page.locator("ol.claim-catalogue .card")).to_have_count(15)  # 12 tasks, one of them under 4 claims
     expect(vision).to_contain_text("mean_iou ≥ 0.8")
     expect(page.locator("ol.claim-catalogue > li").first).to_contain_text("reviewed by a mentor")
     screenshot(page, "tasks")
