@@ -2,15 +2,22 @@
 epochs as the platform's harness; prints the test accuracy. Run with the sandbox runtime's Python:
 
     RUNTIME/venv/bin/python bench/bare_train.py DATASET_DIR SOLUTION.py EPOCHS BATCH
+
+With TF_USE_LEGACY_KERAS=1 (the tf.keras engine) it trains with Keras 2 as a learner's legacy script would:
+`from tensorflow import keras`, which is then tf_keras.
 """
 
 import importlib.util
 import json
+import os
 import sys
 import time
 
 started = time.monotonic()
-import keras  # noqa: E402
+if os.environ.get("TF_USE_LEGACY_KERAS") == "1":
+    from tensorflow import keras  # Keras 2 (tf_keras), as legacy code imports it
+else:
+    import keras
 import numpy as np  # noqa: E402
 
 marks = {"import": time.monotonic() - started}
