@@ -37,7 +37,7 @@ def _claims(apps, slug: str, *, edited: bool = False):  # type: ignore[no-untype
 def test_the_earlier_seeds_claims_take_training_evidence_and_claim_6_is_required_again() -> None:
     apps = _apps(BEFORE)
     keras, four, six = _claims(apps, "keras")
-    other, other_four, _ = _claims(apps, "not-keras")
+    _, other_four, _ = _claims(apps, "not-keras")
 
     apps = _apps()
     Claim, Competency = apps.get_model("tracker", "Claim"), apps.get_model("tracker", "Competency")
