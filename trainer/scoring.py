@@ -392,7 +392,9 @@ def regression_metrics(pred: np.ndarray, labels: np.ndarray) -> dict[str, float]
     errors = np.asarray(pred, dtype=np.float64).ravel() - truth
     spread = float(((truth - truth.mean()) ** 2).sum())
     r2 = 1.0 - float((errors**2).sum()) / spread if spread > 0 else math.nan
-    return {"r2": r2, "rmse": float(np.sqrt((errors**2).mean())), "mae": float(np.abs(errors).mean())}
+    # Rounded like every other task's metrics: the run page shows them as stored.
+    rmse, mae = float(np.sqrt((errors**2).mean())), float(np.abs(errors).mean())
+    return {"r2": round(r2, 4), "rmse": round(rmse, 4), "mae": round(mae, 4)}
 
 
 def task_metrics(
