@@ -53,8 +53,26 @@ def test_bench_pipeline_smoke() -> None:
         "engine: Keras 3 on TensorFlow",
         "import the engine + Keras",
         "waiting for a warm sandbox",
-        "fit (sum of epochs)",
+        "fit (sum of epochs",
         "predict stage",
         "first epoch",
     ):
         assert part in result.stdout, part
+
+
+def test_bench_pipeline_smoke_on_r() -> None:
+    """The R engine's side of the benchmark: Rscript bare (reticulate, the R runtime's Keras) and an .R attempt
+    through the platform both train the R task's tiny variant and report R²."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "VAR_DIR")}
+    result = subprocess.run(
+        [sys.executable, "bench/pipeline", "--engine", "r", "--smoke"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["task"] == "diamond-prices-r-tiny r" and summary["ratio"] > 0
+    assert summary["first_epoch_over_bare_s"] is None and summary["platform_first_epoch_s"] > 0
+    assert "engine: R (Keras 3 on TensorFlow, through reticulate)" in result.stdout
+    [row] = [line.split() for line in result.stdout.splitlines() if line.startswith("diamond-prices-r-tiny")]
+    bare_r2, platform_r2 = float(row[4]), float(row[5])
+    assert bare_r2 > 0.85 and platform_r2 > 0.85, row  # the tiny variant's threshold: both sides trained
