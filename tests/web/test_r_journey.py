@@ -40,7 +40,10 @@ def r_worker(
 
 
 def test_a_learner_trains_the_r_task_in_the_browser(
-    page: Page, live_server: LiveServer, r_worker: Worker, r_task: TaskSpec  # noqa: F811
+    page: Page,
+    live_server: LiveServer,
+    r_worker: Worker,
+    r_task: TaskSpec,  # noqa: F811
 ) -> None:
     assert r_worker.process.poll() is None, r_worker.log()[-3000:]
     base = live_server.url
