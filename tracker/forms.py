@@ -60,7 +60,7 @@ class CriteriaWidget(forms.Widget):
     blank_rows = 2
 
     class Media:
-        css = {"all": ["css/admin.css"]}
+        # Its CSS is in static/css/admin.css, which every admin page loads.
         js = ["js/admin-criteria.js"]
 
     def value_from_datadict(self, data: Mapping[str, Any], files: MultiValueDict[str, Any], name: str) -> list[str]:
