@@ -39,7 +39,10 @@ class EvidenceKindsField(forms.MultipleChoiceField):
     """One checkbox per evidence kind; cleans to a list in `EVIDENCE_KINDS` order, as imports and exports write it."""
 
     widget = forms.CheckboxSelectMultiple
-    default_error_messages = {"required": "Tick at least one kind of evidence that proves this claim."}
+    default_error_messages = {
+        "required": "Tick at least one kind of evidence that proves this claim.",
+        "invalid_choice": "“%(value)s” is no kind of evidence this site takes.",
+    }
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(choices=evidence_kind_choices, **kwargs)
