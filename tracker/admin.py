@@ -138,6 +138,10 @@ class SkillproofUserAdmin(UserAdmin):
             queryset = queryset.filter(groups__name=MENTOR, is_active=True)
         return queryset, may_have_duplicates
 
+    @admin.display(description="Roles")
+    def roles(self, user: User) -> str:
+        return ", ".join(sorted(g.name for g in user.groups.all()))
+
 
 def _autocompletes(request: HttpRequest, model: type[models.Model], field_name: str) -> bool:
     """Whether `request` is the admin's autocomplete asking for choices of `model.field_name`."""
@@ -149,10 +153,6 @@ def _autocompletes(request: HttpRequest, model: type[models.Model], field_name: 
         and request.GET.get("model_name") == model._meta.model_name
         and request.GET.get("field_name") == field_name
     )
-
-    @admin.display(description="Roles")
-    def roles(self, user: User) -> str:
-        return ", ".join(sorted(g.name for g in user.groups.all()))
 
 
 @admin.register(ApiToken)

@@ -79,9 +79,7 @@ class CriteriaWidget(forms.Widget):
     def format_value(self, value: Any) -> list[str]:  # type: ignore[override]
         return [str(item) for item in value] if isinstance(value, list | tuple) else []
 
-    def render(
-        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
-    ) -> SafeString:
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
         attrs = self.build_attrs(self.attrs, attrs)
         base_id = attrs.pop("id", f"id_{name}")
         # The first box takes the field's own id, so that the field's label and help text point at it.

@@ -40,7 +40,7 @@ def claim(keras: Competency) -> Claim:
 
 def test_kinds_are_labelled_in_the_words_of_the_evidence_form() -> None:
     assert list(EVIDENCE_KIND_LABELS) == list(EVIDENCE_KINDS)
-    assert EVIDENCE_KIND_LABELS == {kind.value: kind.label for kind in Kind}
+    assert {kind.value: kind.label for kind in Kind} == EVIDENCE_KIND_LABELS
 
 
 def test_ticked_kinds_are_stored_as_a_list_in_the_catalogues_order(claim: Claim) -> None:
