@@ -77,7 +77,8 @@ class CriteriaWidget(forms.Widget):
         return name not in data
 
     def format_value(self, value: Any) -> list[str]:  # type: ignore[override]
-        return [str(item) for item in value] if isinstance(value, list | tuple) else []
+        # Shown again after an error, the boxes left empty are dropped: the fresh empty ones follow.
+        return [str(item) for item in value if str(item).strip()] if isinstance(value, list | tuple) else []
 
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
         attrs = self.build_attrs(self.attrs, attrs)

@@ -133,3 +133,14 @@ def test_a_form_without_the_rubric_keeps_the_stored_one(claim: Claim) -> None:
     form = ClaimForm(data, instance=claim)
     assert form.is_valid(), form.errors
     assert form.save().rubric == ["Correctness"]
+
+
+def test_boxes_shown_again_after_an_error_keep_what_was_typed_and_two_empty_ones(claim: Claim) -> None:
+    form = ClaimForm(_posted(claim, rubric=["Clarity", "", " clarity", "", ""]), instance=claim)
+    assert not form.is_valid()
+    html = str(form["rubric"])
+    assert html.count("<input") == 4
+    assert 'id="id_rubric" value="Clarity"' in html
+    assert 'id="id_rubric_1" value=" clarity"' in html
+    assert 'id="id_rubric_2" value=""' in html
+    assert 'id="id_rubric_3" value=""' in html

@@ -46,6 +46,15 @@ def test_admin_picks_a_mentor_by_name_on_a_page_that_fits_1280_px(
     expect(first_claim.get_by_label("Criterion 2")).to_have_value("Depth")
     first_claim.get_by_role("button", name="Remove criterion 2").click()
     expect(first_claim.get_by_label("Criterion 2")).to_have_value("Clarity")
+    first_claim.get_by_label("Criterion 3").fill("accuracy")  # "Accuracy" is criterion 1
+    page.get_by_role("button", name="Save and continue editing").click()
+
+    # Refused in words, with what was typed and chosen still there; the duplicate is emptied and it saves.
+    first_claim = page.locator("#claims-0")
+    expect(first_claim).to_contain_text("“accuracy” is listed twice")
+    expect(page.locator("#id_mentors option:checked")).to_have_text(["mira"])
+    expect(page.locator("#claims-1").get_by_label("Criterion 1")).to_have_value("  Readability ")
+    first_claim.get_by_label("Criterion 3").fill("")
     page.get_by_role("button", name="Save and continue editing").click()
     expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
 
