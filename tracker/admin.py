@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -69,6 +69,20 @@ class CompetencyAdmin(SimpleHistoryAdmin):
         _export_action("moodle", "Export as Moodle competency CSV"),
     ]
     change_list_template = "admin/tracker/competency/change_list.html"
+
+    def get_form(self, request: HttpRequest, obj: Competency | None = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        if mentors := form.base_fields.get("mentors"):
+            # What the picker offers is what the form takes: active mentors, and whoever already reviews this
+            # competency (kept, even if no longer a mentor, until someone takes them off).
+            current = obj.mentors.values("pk") if obj else User.objects.none().values("pk")
+            mentors.queryset = User.objects.filter(
+                Q(groups__name=MENTOR, is_active=True) | Q(pk__in=current)
+            ).distinct()
+            mentors.error_messages["invalid_choice"] = (
+                "User %(value)s is no mentor: give them the mentor role on their user page first."
+            )
+        return form
 
     def get_urls(self) -> list[URLPattern]:
         custom = [path("import/", self.admin_site.admin_view(self.import_view), name="tracker_competency_import")]

@@ -221,3 +221,27 @@ def test_only_staff_can_use_the_mentor_autocomplete(client: Client, charlie: Use
     response = client.get(f"{AUTOCOMPLETE}&term=char")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_competency_page_refuses_a_non_mentor_sent_by_hand(admin_client: Client, keras: Competency) -> None:
+    learner = make_user("mirabel", "learner")
+    url = f"/admin/tracker/competency/{keras.pk}/change/"
+    data = _as_posted(admin_client.get(url)) | {"mentors": [learner.pk]}
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert f"User {learner.pk} is no mentor: give them the mentor role on their user page first." in (
+        response.content.decode()
+    )
+    assert not keras.mentors.exists()
+
+
+def test_a_reviewer_who_is_no_longer_a_mentor_does_not_block_saving(
+    admin_client: Client, keras: Competency, charlie: User
+) -> None:
+    charlie.groups.clear()
+    url = f"/admin/tracker/competency/{keras.pk}/change/"
+    data = _as_posted(admin_client.get(url)) | {"title": "Keras 3"}
+    assert data["mentors"] == [charlie.pk]
+    assert admin_client.post(url, data).status_code == 302
+    keras.refresh_from_db()
+    assert (keras.title, list(keras.mentors.all())) == ("Keras 3", [charlie])
