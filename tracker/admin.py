@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -16,24 +16,28 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from tracker import services
 from tracker.exporters import EXPORTERS
-from tracker.forms import ImportForm
-from tracker.models import ApiToken, Claim, Competency, RateLimitHit, Resource, User
+from tracker.forms import ClaimForm, ImportForm
+from tracker.models import MENTOR, ApiToken, Claim, Competency, RateLimitHit, Resource, User
 
 
-class ClaimInline(admin.TabularInline[Claim, Competency]):
+class ClaimInline(admin.StackedInline[Claim, Competency]):
+    # Stacked, not tabular: a table row of a claim's text, kinds and rubric made the page ~1,950 px wide, and a
+    # table's cells have no labels of their own (the column heading is no <label>).
     model = Claim
+    form = ClaimForm
     extra = 0
-    fields = ["order", "text", "required", "evidence_kinds", "rubric", "is_active"]
+    fields = ["text", ("order", "required", "is_active"), "evidence_kinds", "rubric"]
 
 
 # Links typed without a scheme are https (Django 6's default; silences its deprecation warning).
 HTTPS_URLS: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
 
 
-class ResourceInline(admin.TabularInline[Resource, Competency]):
+class ResourceInline(admin.StackedInline[Resource, Competency]):
+    # Stacked like the claims, so that every box has a label.
     model = Resource
     extra = 0
-    fields = ["order", "title", "url"]
+    fields = [("title", "order"), "url"]
     formfield_overrides = HTTPS_URLS
 
 
@@ -54,7 +58,9 @@ class CompetencyAdmin(SimpleHistoryAdmin):
     list_filter = ["status", "category"]
     search_fields = ["title", "description"]
     prepopulated_fields = {"slug": ["title"]}
-    filter_horizontal = ["mentors"]
+    # Searched as one types, over mentors only (SkillproofUserAdmin.get_search_results): a cohort has thousands
+    # of users, which a plain or two-box picker would all load into the page.
+    autocomplete_fields = ["mentors"]
     readonly_fields = ["uuid", "version", "created_at", "updated_at"]
     inlines = [ClaimInline, ResourceInline]
     actions = [
@@ -63,6 +69,20 @@ class CompetencyAdmin(SimpleHistoryAdmin):
         _export_action("moodle", "Export as Moodle competency CSV"),
     ]
     change_list_template = "admin/tracker/competency/change_list.html"
+
+    def get_form(self, request: HttpRequest, obj: Competency | None = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        if mentors := form.base_fields.get("mentors"):
+            # What the picker offers is what the form takes: active mentors, and whoever already reviews this
+            # competency (kept, even if no longer a mentor, until someone takes them off).
+            current = obj.mentors.values("pk") if obj else User.objects.none().values("pk")
+            mentors.queryset = User.objects.filter(
+                Q(groups__name=MENTOR, is_active=True) | Q(pk__in=current)
+            ).distinct()
+            mentors.error_messages["invalid_choice"] = (
+                "User %(value)s is no mentor: give them the mentor role on their user page first."
+            )
+        return form
 
     def get_urls(self) -> list[URLPattern]:
         custom = [path("import/", self.admin_site.admin_view(self.import_view), name="tracker_competency_import")]
@@ -96,6 +116,7 @@ class ClaimAdmin(SimpleHistoryAdmin):
     list_filter = ["competency", "required", "is_active"]
     search_fields = ["text"]
     readonly_fields = ["uuid", "version"]
+    form = ClaimForm
 
 
 @admin.register(Resource)
@@ -122,9 +143,30 @@ class SkillproofUserAdmin(UserAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).prefetch_related("groups")
 
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[User], search_term: str
+    ) -> tuple[QuerySet[User], bool]:
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if _autocompletes(request, Competency, "mentors"):
+            # A competency's reviewers are picked among active mentors; the user list itself still finds everyone.
+            queryset = queryset.filter(groups__name=MENTOR, is_active=True)
+        return queryset, may_have_duplicates
+
     @admin.display(description="Roles")
     def roles(self, user: User) -> str:
         return ", ".join(sorted(g.name for g in user.groups.all()))
+
+
+def _autocompletes(request: HttpRequest, model: type[models.Model], field_name: str) -> bool:
+    """Whether `request` is the admin's autocomplete asking for choices of `model.field_name`."""
+    match = request.resolver_match
+    return (
+        match is not None
+        and match.url_name == "autocomplete"
+        and request.GET.get("app_label") == model._meta.app_label
+        and request.GET.get("model_name") == model._meta.model_name
+        and request.GET.get("field_name") == field_name
+    )
 
 
 @admin.register(ApiToken)

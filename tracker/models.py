@@ -19,6 +19,17 @@ from tracker.formats.base import DEFAULT_EVIDENCE_KINDS, EVIDENCE_KINDS
 LEARNER, MENTOR, ADMIN = "learner", "mentor", "admin"
 # A claim is one statement; each evidence keeps a copy of the text it answered.
 CLAIM_TEXT_MAX_CHARS = 1_000
+# A mentor scores each criterion on the review form: a handful of short names keeps that form usable.
+RUBRIC_MAX_CRITERIA = 10
+RUBRIC_CRITERION_MAX_CHARS = 100
+# The evidence kinds in words, as the evidence form names them (evidence.models.Kind; tracker cannot import it).
+EVIDENCE_KIND_LABELS = {
+    "written": "Written answer",
+    "link": "Link",
+    "file": "File",
+    "notebook": "Jupyter notebook",
+    "training": "Keras training task",
+}
 
 
 class User(AbstractUser):
@@ -126,7 +137,7 @@ class RateLimitHit(models.Model):
 
 
 def evidence_kind_choices() -> list[tuple[str, str]]:
-    return [(kind, kind.capitalize()) for kind in EVIDENCE_KINDS]
+    return [(kind, EVIDENCE_KIND_LABELS[kind]) for kind in EVIDENCE_KINDS]
 
 
 def default_evidence_kinds() -> list[str]:
