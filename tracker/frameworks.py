@@ -227,8 +227,8 @@ def _apply(plan: ImportPlan) -> Framework:
     top = saver.save(plan.root, None, None, 0) if plan.root else None
     for order, node in enumerate(plan.nodes, start=1):
         saver.save(node, top, top.competency if top else None, order)
-    for node in plan.retired:
-        _retire(node, where=tree.title)
+    for gone in plan.retired:
+        _retire(gone, where=tree.title)
     _save_links(framework, saver.saved, plan)
     return framework
 
@@ -538,7 +538,10 @@ def framework_sync_competency(*, competency: Competency) -> None:
     _save_if_changed(
         framework, {"title": competency.title, "description": competency.description}, where=competency.title
     )
-    nodes = {node.claim_id: node for node in root.children.all()}
+    children = list(root.children.all())
+    for orphan in (node for node in children if node.claim_id is None and node.retired_at is None):
+        _save_if_changed_node(orphan, {"retired_at": timezone.now()})  # its claim was deleted
+    nodes = {node.claim_id: node for node in children if node.claim_id}
     taken = set(framework.nodes.values_list("idnumber", flat=True))
     for claim in competency.claims.order_by("order", "id"):
         node = nodes.get(claim.pk)

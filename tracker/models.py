@@ -281,7 +281,8 @@ class Framework(models.Model):
     source_identifier = models.CharField(
         max_length=100, blank=True, help_text="CASE: the CFDocument identifier (a UUID)."
     )
-    source_uri = models.URLField(max_length=1000, blank=True, help_text="CASE: the CFDocument URI.")
+    # A URI as the publisher wrote it (CASE test servers use hosts such as "server" that URLField refuses).
+    source_uri = models.CharField(max_length=1000, blank=True, help_text="CASE: the CFDocument URI.")
     source_version = models.CharField(max_length=100, blank=True, help_text="The version the source gives.")
     scale_values = models.CharField(max_length=1000, blank=True, help_text="Moodle: the scale's values, in order.")
     scale_configuration = models.TextField(blank=True, help_text="Moodle: the scale configuration, JSON as given.")

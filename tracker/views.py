@@ -10,13 +10,13 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from tracker import accounts, selectors, throttling, tokens
 from tracker.forms import ApiTokenForm, SignupForm
-from tracker.models import User
+from tracker.models import Framework, User
 
 
 def _user(request: HttpRequest) -> User:
@@ -115,3 +115,11 @@ def case_node(request: HttpRequest, identifier: uuid.UUID) -> HttpResponse:
         response = render(request, "tracker/case_node.html", {"node": node, "record": node.record})
     patch_vary_headers(response, ["Accept"])
     return response
+
+
+@require_GET
+def framework_detail(request: HttpRequest, uuid: uuid.UUID) -> HttpResponse:
+    """A framework as its tree: grouping nodes, the competencies learners earn and the claims they prove."""
+    framework = get_object_or_404(Framework, uuid=uuid)
+    roots = [node for node in framework.roots() if node.retired_at is None]
+    return render(request, "tracker/framework_detail.html", {"framework": framework, "roots": roots})

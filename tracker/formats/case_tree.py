@@ -23,6 +23,7 @@ from tracker.formats.tree import CLAIM, COMPETENCY, GROUP, MAX_NODES, LinkData, 
 
 Json = dict[str, Any]
 CHILD_OF = "isChildOf"
+SYMMETRIC = frozenset({"isRelatedTo", "isPeerOf"})
 ITEM_TYPES = {GROUP: "Grouping", COMPETENCY: "Competency", CLAIM: "Claim"}
 ITEM_TYPE_DESCRIPTIONS = {
     GROUP: "A heading that groups competencies.",
@@ -193,6 +194,7 @@ def export_case_tree(tree: TreeData, *, uri_base: str, last_change: datetime.dat
         document["description"] = tree.description
     items, associations = [], []
     siblings: dict[int, int] = {}
+    written: set[tuple[str, frozenset[str]]] = set()
     for node, parent, _level in tree.walk():
         identifier = ids[node.key]
         items.append(_item(node, identifier, uri(identifier), types[node.role], stamp))
@@ -202,6 +204,10 @@ def export_case_tree(tree: TreeData, *, uri_base: str, last_change: datetime.dat
         origin = link(identifier, node.short_name)
         associations.append(_association(child_id, CHILD_OF, origin, destination, position, stamp, uri))
         for n, target in enumerate(node.links, start=1):
+            pair = (target.kind, frozenset((identifier, ids.get(target.target, target.uri))))
+            if target.kind in SYMMETRIC and pair in written:
+                continue  # a symmetric relation (Moodle's cross references) is one association, not two
+            written.add(pair)
             end = (
                 link(ids[target.target], target.title)
                 if target.target in ids

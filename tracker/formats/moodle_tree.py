@@ -142,7 +142,8 @@ def _claim_text(shortname: str, cells: list[str]) -> str:
     """
     plain = " ".join(_plain_text(cells[DESCRIPTION], cells[DESCRIPTION_FORMAT]).split())
     stem = " ".join(shortname.removesuffix("…").split())
-    if len(shortname) >= SHORTNAME_MAX - 1 and plain.startswith(stem) and len(plain) > len(stem):
+    cut = len(shortname) >= SHORTNAME_MAX - 1 or shortname.endswith("…")
+    if cut and plain.startswith(stem) and len(plain) > len(stem):
         return plain
     return shortname
 
@@ -198,7 +199,7 @@ def _framework_row(tree: TreeData) -> list[str]:
 def _node_row(node: NodeData, parent: str) -> list[str]:
     """One competency row. PHP's false (Is framework) and an empty taxonomy are both written as empty cells."""
     full = node.text if node.role == "claim" else node.short_name
-    shortname = _shortname(full)
+    shortname = _export_shortname(node.short_name, full)
     description = node.description or (full if shortname != full else "")
     kept = {name: str(node.source_data.get(name, "")) for name in _KEPT}
     # Moodle writes a missing rule config as the word null and a missing outcome as 0.
@@ -206,3 +207,15 @@ def _node_row(node: NodeData, parent: str) -> list[str]:
     row += [kept["scaleconfiguration"], kept["ruletype"], kept["ruleoutcome"] or "0", kept["ruleconfig"] or "null"]
     related = ",".join(link.target.replace(",", "%2C") for link in node.links if link.kind == RELATED_KIND)
     return [*row, related, kept["exportid"], "", ""]
+
+
+def _export_shortname(stored: str, full: str) -> str:
+    """The short name the source gave, while it fits and still begins the text; else one cut from the text.
+
+    Keeping Moodle's own cut makes an export of an imported file give Moodle back the same short names; a claim
+    edited on the site gets a new short name from its new text.
+    """
+    stem = " ".join(stored.removesuffix("…").split())
+    if len(stored) <= SHORTNAME_MAX and stem and " ".join(full.split()).startswith(stem):
+        return stored
+    return _shortname(full)
