@@ -69,6 +69,11 @@ class CompetencyAdmin(SimpleHistoryAdmin):
     ]
     change_list_template = "admin/tracker/competency/change_list.html"
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # A competency written here is a framework of one; its claims, edited above, are that framework's nodes.
+        frameworks.framework_sync_competency(competency=form.instance)
+
     def get_urls(self) -> list[URLPattern]:
         custom = [path("import/", self.admin_site.admin_view(self.import_view), name="tracker_competency_import")]
         return custom + super().get_urls()

@@ -279,6 +279,10 @@ FRAMEWORK_ROW = ',F1,"Frame",,1,"Not yet competent,Competent","[{""scaleid"":""2
         ("long2.csv", (HEADER + FRAMEWORK_ROW + _row("", "a", "A", "x" * 100_000)).encode(), "long2.csv, line 3", "the limit is 20,000"),
         ("latin1.csv", (HEADER + FRAMEWORK_ROW).encode() + _row("", "a", "Caf\xe9").encode("latin-1"), "latin1.csv, line 3", "not UTF-8"),
         ("bad.json", b'{"CFDocument": {"identifier": "x",\n "title": "T"}}', "bad.json, line 1", "is not a UUID"),
+        ("dup.csv", (HEADER + FRAMEWORK_ROW + _row("", "a", "A") + _row("", "a", "B")).encode(), "dup.csv, line 4", "already used on line 3"),
+        ("self.csv", (HEADER + FRAMEWORK_ROW + _row("", "F1", "A")).encode(), "self.csv, line 3", "framework's own"),
+        ("longid.csv", (HEADER + FRAMEWORK_ROW + _row("", "i" * 101, "A")).encode(), "longid.csv, line 3", "limit is 100"),
+        ("twice.json", json.dumps({"CFDocument": {"identifier": str(uuid.UUID(int=1, version=4)), "title": "T"}, "CFItems": [{"identifier": str(uuid.UUID(int=2, version=4)), "fullStatement": "A"}, {"identifier": str(uuid.UUID(int=2, version=4)), "fullStatement": "B"}]}, indent=1).encode(), "twice.json, line 12", "used twice"),
         ("trunc.json", b'{"CFDocument": {\n', "trunc.json, line 2", "not JSON"),
         ("orphan.json", json.dumps({"CFDocument": {"identifier": str(uuid.uuid4()), "title": "T"}, "CFItems": [], "CFAssociations": [{"identifier": str(uuid.uuid4()), "associationType": "isChildOf", "originNodeURI": {"identifier": str(uuid.uuid4())}, "destinationNodeURI": {"identifier": str(uuid.uuid4())}}]}, indent=1).encode(), "orphan.json, line", "not a CFItem of the package"),
     ],
@@ -372,3 +376,19 @@ def test_a_forged_token_is_refused(admin_client: Any) -> None:
     response = admin_client.post("/admin/tracker/competency/import/", {"token": "forged", "action": "import"})
     assert response.status_code == 200 and b"upload it again" in response.content
     assert Framework.objects.count() == 0
+
+
+def test_the_data_migration_gives_existing_competencies_a_framework_of_one(keras: Competency) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("tracker.migrations.0007_frameworks_for_existing_competencies")
+    keras.claims.filter(order=10).update(is_active=False)
+    Framework.objects.all().delete()  # as before frameworks existed
+    migration.forwards(apps, None)
+    root = FrameworkNode.objects.get(competency=keras)
+    assert (root.framework.idnumber, root.role, root.is_root_competency) == ("keras", "competency", True)
+    children = list(root.children.order_by("order"))
+    assert [child.claim for child in children] == list(keras.claims.order_by("order"))
+    assert [child.idnumber for child in children][-1] == "keras-10" and children[-1].retired_at is not None

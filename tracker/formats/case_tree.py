@@ -57,7 +57,15 @@ def parse_case_tree(text: str) -> TreeData:
         source_uri=str(document.get("uri", "")),
         source_version=str(document.get("version", "")),
     )
-    nodes = {node.key: node for node in (_node(item, text) for item in items)}
+    nodes: dict[str, NodeData] = {}
+    for item in items:
+        node = _node(item, text)
+        if node.key in nodes or node.key == tree.key:
+            raw = str(item["identifier"]) if isinstance(item, dict) else node.key
+            second = text.find(raw, text.find(raw) + 1)  # the repeat, not the first use
+            line = text.count("\n", 0, second) + 1 if second >= 0 else node.line
+            raise FormatError(f"the identifier {node.key} is used twice in the package", line=line)
+        nodes[node.key] = node
     _build(tree, nodes, associations, text)
     return tree
 

@@ -79,6 +79,8 @@ def parse_moodle_tree(text: str) -> TreeData:
             raise FormatError("a competency comes before the framework row (Is framework = 1)", line=line)
         else:
             node = _node(line, cells)
+            if node.key == tree.key:
+                raise FormatError(f"the id number {node.key!r} is the framework's own", line=line)
             if node.key in nodes:
                 raise FormatError(
                     f"the id number {node.key!r} is already used on line {nodes[node.key].line}", line=line

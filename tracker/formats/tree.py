@@ -17,6 +17,7 @@ ROLES = (GROUP, COMPETENCY, CLAIM)
 MAX_NODES = 5_000
 MAX_DESCRIPTION_CHARS = 20_000
 MAX_SHORT_NAME_CHARS = 1_000
+MAX_IDNUMBER_CHARS = 100
 
 
 @dataclass
@@ -143,6 +144,12 @@ def check_sizes(node: NodeData) -> None:
         raise FormatError(
             f"the description of {_name(node)} has {len(node.description):,} characters; "
             f"the limit is {MAX_DESCRIPTION_CHARS:,}",
+            line=node.line,
+        )
+    if len(node.idnumber) > MAX_IDNUMBER_CHARS:
+        raise FormatError(
+            f"the id number {node.idnumber[:40]!r}… has {len(node.idnumber)} characters; Moodle's limit is "
+            f"{MAX_IDNUMBER_CHARS}",
             line=node.line,
         )
     if len(node.short_name) > MAX_SHORT_NAME_CHARS:
