@@ -126,19 +126,20 @@ def framework_plan(*, name: str, data: bytes, levels: Mapping[int, str] | None =
     levels = dict(levels or {})
     tree = framework_file_parse(name=name, data=data, levels=levels)
     framework = _existing_framework(tree)
-    existing = _existing_nodes(framework, tree) if framework else {}
+    planner = _Planner.of(framework, tree)
     try:
-        nodes = [_plan_node(node, 1, existing, tree) for node in tree.nodes]
         root = None
         if tree.role == COMPETENCY:
             root_data = NodeData(key=tree.key, short_name=tree.title, description=tree.description, role=COMPETENCY)
             root_data.idnumber, root_data.case_identifier = tree.idnumber, tree.source_identifier
             root_data.source_data = {"is_framework": True}
-            root = _plan_node(root_data, 0, existing, tree)
+            root = planner.plan(root_data, 0, "", 0)
+        top = tree.key if root else ""
+        nodes = [planner.plan(node, 1, top, order) for order, node in enumerate(tree.nodes, start=1)]
     except FormatError as error:
         raise services.FrameworkImportError(name, error) from error
     planned = {id(p.existing) for p in _flatten(nodes) + ([root] if root else []) if p.existing}
-    retired = [n for n in existing.values() if id(n) not in planned and n.retired_at is None]
+    retired = [n for n in planner.existing.values() if id(n) not in planned and n.retired_at is None]
     return ImportPlan(name=name, tree=tree, levels=levels, framework=framework, nodes=nodes, retired=retired, root=root)
 
 
@@ -158,35 +159,62 @@ def _node_key(node: FrameworkNode, tree: TreeData) -> str:
     return str(node.case_identifier or "") if tree.source_format == "case" else node.idnumber
 
 
-def _existing_nodes(framework: Framework, tree: TreeData) -> dict[str, FrameworkNode]:
-    nodes = framework.nodes.select_related("claim", "competency", "parent")
-    return {key: node for node in nodes if (key := _node_key(node, tree))}
+LinkKey = tuple[str, str]  # (kind, the other end's key or an outside URI)
 
 
-def _plan_node(data: NodeData, level: int, existing: dict[str, FrameworkNode], tree: TreeData) -> PlannedNode:
-    row = existing.get(data.key)
-    if row is not None and row.role != data.role:
-        raise FormatError(
-            f"{data.key!r} is a {row.get_role_display().lower()} here and would become a {data.role}; "
-            "a node keeps its role across versions (choose the same role for its level, or import it as a new "
-            "framework)",
-            line=data.line,
+@dataclass
+class _Planner:
+    """Compares the file's nodes with the stored ones: by key; then place, names, text and links."""
+
+    tree: TreeData
+    existing: dict[str, FrameworkNode]
+    keys: dict[int, str]
+    stored_links: dict[str, set[LinkKey]]
+    file_links: dict[str, set[LinkKey]]
+
+    @classmethod
+    def of(cls, framework: Framework | None, tree: TreeData) -> _Planner:
+        nodes = list(framework.nodes.select_related("claim", "competency")) if framework else []
+        keys = {node.pk: key for node in nodes if (key := _node_key(node, tree))}
+        stored: dict[str, set[LinkKey]] = {}
+        for link in NodeAssociation.objects.filter(origin__in=nodes):
+            origin, other = keys.get(link.origin_id, ""), keys.get(link.destination_id or 0, link.destination_uri)
+            stored.setdefault(origin, set()).add((link.kind, other))
+            if link.kind in _SYMMETRIC and link.destination_id:
+                stored.setdefault(other, set()).add((link.kind, origin))
+        found: dict[str, set[LinkKey]] = {}
+        for node, _parent, _level in tree.walk():
+            for file_link in node.links:
+                other = file_link.target or file_link.uri
+                found.setdefault(node.key, set()).add((file_link.kind, other))
+                if file_link.kind in _SYMMETRIC and file_link.target:
+                    found.setdefault(other, set()).add((file_link.kind, node.key))
+        existing = {keys[node.pk]: node for node in nodes if node.pk in keys}
+        return cls(tree=tree, existing=existing, keys=keys, stored_links=stored, file_links=found)
+
+    def plan(self, data: NodeData, level: int, parent: str, order: int) -> PlannedNode:
+        row = self.existing.get(data.key)
+        if row is not None and row.role != data.role:
+            raise FormatError(
+                f"{data.key!r} is a {row.get_role_display().lower()} here and would become a {data.role}; "
+                "a node keeps its role across versions (choose the same role for its level, or import it as a new "
+                "framework)",
+                line=data.line,
+            )
+        change = ADDED if row is None else (UPDATED if self._differs(row, data, parent, order) else UNCHANGED)
+        children = [self.plan(child, level + 1, data.key, n) for n, child in enumerate(data.children, start=1)]
+        return PlannedNode(data=data, level=level, change=change, existing=row, children=children)
+
+    def _differs(self, row: FrameworkNode, data: NodeData, parent: str, order: int) -> bool:
+        text = row.claim.text if row.claim else row.short_name
+        wanted = data.text if data.role == CLAIM else data.short_name
+        return (
+            row.retired_at is not None
+            or (self.keys.get(row.parent_id or 0, ""), row.order) != (parent, order)
+            or (row.short_name, row.description, text) != (data.short_name[:1000], data.description, wanted)
+            or row.human_coding_scheme != data.human_coding_scheme
+            or self.stored_links.get(data.key, set()) != self.file_links.get(data.key, set())
         )
-    change = ADDED if row is None else (UPDATED if _differs(row, data) else UNCHANGED)
-    children = [_plan_node(child, level + 1, existing, tree) for child in data.children]
-    return PlannedNode(data=data, level=level, change=change, existing=row, children=children)
-
-
-def _differs(row: FrameworkNode, data: NodeData) -> bool:
-    text = row.claim.text if row.claim else row.short_name
-    wanted = data.text if data.role == CLAIM else data.short_name
-    return (
-        row.retired_at is not None
-        or row.short_name != data.short_name[:1000]
-        or row.description != data.description
-        or text != wanted
-        or row.human_coding_scheme != data.human_coding_scheme
-    )
 
 
 # --- importing -------------------------------------------------------------------------------------------------

@@ -203,7 +203,10 @@ def test_reimport_updates_in_place_and_retires_a_removed_node_that_has_evidence(
     )
     plan = framework_plan(name="v2.csv", data=changed_example())
     counts = plan.counts()
-    assert (counts["added"], counts["updated"], counts["retired"]) == (1, 1, 1)
+    assert (counts["added"], counts["updated"], counts["retired"]) == (1, 2, 1)
+    updated = {node.data.key for node in plan.all_nodes() if node.change == "updated"}
+    assert updated == {"DR-AT1", "level-1"}  # renamed; lost its cross reference to DR-AT-2
+    assert [node.idnumber for node in plan.retired] == ["DR-AT-2"]
     framework_import(name="v2.csv", data=changed_example())
     renamed.refresh_from_db()
     removed.refresh_from_db()
@@ -392,3 +395,33 @@ def test_the_data_migration_gives_existing_competencies_a_framework_of_one(keras
     children = list(root.children.order_by("order"))
     assert [child.claim for child in children] == list(keras.claims.order_by("order"))
     assert [child.idnumber for child in children][-1] == "keras-10" and children[-1].retired_at is not None
+
+
+def test_reimporting_the_same_file_changes_nothing() -> None:
+    framework = import_moodle()
+    history = FrameworkNode.history.count()
+    counts = framework_plan(name="example.csv", data=MOODLE).counts()
+    assert (counts["added"], counts["updated"], counts["retired"]) == (0, 0, 0)
+    assert counts["unchanged"] == len(EXAMPLE_ROWS)
+    import_moodle()
+    assert FrameworkNode.history.count() == history  # no save, no history row
+    assert framework.nodes.count() == len(EXAMPLE_ROWS)
+
+
+def test_a_moved_node_and_a_changed_cross_reference_are_updates() -> None:
+    import_moodle()
+
+    def change(rows: list[list[str]]) -> list[list[str]]:
+        for row in rows:
+            if row[1] == "DR-AT-2":
+                row[0] = "acheivement-focus"  # moved to another competency
+            if row[1] == "I-N-1":
+                row[10] = "level-2"  # a new cross reference
+        return rows
+
+    plan = framework_plan(name="v2.csv", data=rewrite(change))
+    changed = {node.data.key for node in plan.all_nodes() if node.change == "updated"}
+    assert {"DR-AT-2", "I-N-1", "level-2"} <= changed
+    framework_import(name="v2.csv", data=rewrite(change))
+    moved = Claim.objects.get(framework_node__idnumber="DR-AT-2")
+    assert moved.competency.title == "Achievement Focus"
