@@ -425,3 +425,19 @@ def test_a_moved_node_and_a_changed_cross_reference_are_updates() -> None:
     framework_import(name="v2.csv", data=rewrite(change))
     moved = Claim.objects.get(framework_node__idnumber="DR-AT-2")
     assert moved.competency.title == "Achievement Focus"
+
+
+@pytest.mark.parametrize(
+    "html,markdown",
+    [
+        ("<p>One line<br></p>", "One line"),
+        ("<p>a</p><p>• x <br>• y\n<br>• z</p>", "a\n\n• x \\\n• y \\\n• z"),
+        ('<p>see <a href="https://e.org">this</a>, not <a href="javascript:alert(1)">that</a></p>', "see [this](https://e.org), not that"),
+        ("<ul><li>one</li><li><b>two</b></li></ul>", "- one\n- **two**"),
+        ("<p>1 * 2 [x]</p><script>alert(1)</script>", "1 \\* 2 \\[x\\]"),
+    ],
+)  # fmt: skip
+def test_moodle_html_descriptions_become_markdown(html: str, markdown: str) -> None:
+    from tracker.formats.html_markdown import html_to_markdown
+
+    assert html_to_markdown(html) == markdown
