@@ -131,3 +131,9 @@ def _related(kind: str, other: FrameworkNode | None, link: NodeAssociation | Non
             kind=kind, title=title, url=f"{other.claim.competency.get_absolute_url()}#claim-{other.claim.pk}"
         )
     return RelatedLink(kind=kind, title=title, url="")
+
+
+def framework_list_visible() -> QuerySet[Framework]:
+    """Frameworks a visitor may see: not those whose top competency is a draft (a competency not yet published)."""
+    drafts = FrameworkNode.objects.filter(parent__isnull=True, competency__status=Competency.Status.DRAFT)
+    return Framework.objects.exclude(nodes__in=drafts).order_by("title", "pk")

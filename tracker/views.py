@@ -118,8 +118,14 @@ def case_node(request: HttpRequest, identifier: uuid.UUID) -> HttpResponse:
 
 
 @require_GET
+def framework_list(request: HttpRequest) -> HttpResponse:
+    frameworks = selectors.framework_list_visible()
+    return render(request, "tracker/framework_list.html", {"frameworks": frameworks})
+
+
+@require_GET
 def framework_detail(request: HttpRequest, uuid: uuid.UUID) -> HttpResponse:
     """A framework as its tree: grouping nodes, the competencies learners earn and the claims they prove."""
-    framework = get_object_or_404(Framework, uuid=uuid)
+    framework = get_object_or_404(selectors.framework_list_visible(), uuid=uuid)
     roots = [node for node in framework.roots() if node.retired_at is None]
     return render(request, "tracker/framework_detail.html", {"framework": framework, "roots": roots})

@@ -441,3 +441,65 @@ def test_moodle_html_descriptions_become_markdown(html: str, markdown: str) -> N
     from tracker.formats.html_markdown import html_to_markdown
 
     assert html_to_markdown(html) == markdown
+
+
+def test_framework_list_links_frameworks_and_hides_drafts(client: Any, keras: Competency) -> None:
+    framework = import_moodle()
+    draft = Competency.objects.create(title="Secret", slug="secret", status=Competency.Status.DRAFT)
+    from tracker.frameworks import framework_sync_competency
+
+    framework_sync_competency(competency=draft)
+    page = client.get("/frameworks/").content.decode()
+    assert framework.get_absolute_url() in page and "Keras" in page and "Secret" not in page
+    hidden = FrameworkNode.objects.get(competency=draft).framework
+    assert client.get(hidden.get_absolute_url()).status_code == 404
+
+
+def test_admin_refuses_a_bad_framework_file_naming_the_line(admin_client: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    bad = (HEADER + FRAMEWORK_ROW + _row("", "a", "A") + _row("missing", "b", "B")).encode()
+    response = admin_client.post("/admin/tracker/competency/import/", {"file": SimpleUploadedFile("bad.csv", bad)})
+    assert response.status_code == 200
+    assert b"bad.csv, line 4: &#x27;Parent id number&#x27; &#x27;missing&#x27;" in response.content
+    assert Framework.objects.count() == 0
+
+
+def test_case_associations_other_than_child_of_become_links_and_round_trip() -> None:
+    package = json.loads(OPENSALT)
+    item = {"title": "Item 1.1", "identifier": "00000000-0000-0000-0000-000000000003", "uri": "https://server/x"}
+    later = {"title": "Item 1.2", "identifier": "00000000-0000-0000-0000-000000000004", "uri": "https://server/y"}
+    outside = {
+        "title": "A state standard",
+        "identifier": str(uuid.UUID(int=7, version=4)),
+        "uri": "https://example.org/std/7",
+    }
+    package["CFAssociations"] += [
+        {
+            "identifier": str(uuid.UUID(int=8, version=4)),
+            "associationType": "exactMatchOf",
+            "originNodeURI": item,
+            "destinationNodeURI": outside,
+            "uri": "https://server/a8",
+            "lastChangeDateTime": "2017-09-22T23:16:32+00:00",
+        },
+        {
+            "identifier": str(uuid.UUID(int=9, version=4)),
+            "associationType": "precedes",
+            "originNodeURI": item,
+            "destinationNodeURI": later,
+            "uri": "https://server/a9",
+            "lastChangeDateTime": "2017-09-22T23:16:32+00:00",
+        },
+    ]
+    framework = framework_import(name="links.json", data=json.dumps(package).encode())
+    links = {
+        (a.kind, a.destination.short_name if a.destination else a.destination_uri)
+        for a in NodeAssociation.objects.filter(origin__framework=framework).select_related("destination")
+    }
+    assert links == {("exactMatchOf", "https://example.org/std/7"), ("precedes", "Item 1.2")}
+    exported = json.loads(framework_export(framework=framework, fmt="case")[2])
+    kept = {
+        a["identifier"]: a["associationType"] for a in exported["CFAssociations"] if a["associationType"] != "isChildOf"
+    }
+    assert kept == {str(uuid.UUID(int=8, version=4)): "exactMatchOf", str(uuid.UUID(int=9, version=4)): "precedes"}
