@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tracker import accounts, selectors, throttling, tokens
 from tracker.forms import ApiTokenForm, SignupForm
-from tracker.models import Framework, User
+from tracker.models import User
 
 
 def _user(request: HttpRequest) -> User:
