@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,15 +149,27 @@ def _flatten(nodes: list[PlannedNode]) -> list[PlannedNode]:
 
 
 def _existing_framework(tree: TreeData) -> Framework | None:
+    """The stored framework this file is a version of: by CFDocument identifier, else by Moodle id number.
+
+    A competency written here is exported to CASE under its own UUID (the document identifier), so that package
+    finds its framework of one through the competency.
+    """
     if tree.source_identifier:
-        return Framework.objects.filter(source_identifier=tree.source_identifier).first()
+        found = Framework.objects.filter(source_identifier=tree.source_identifier).first()
+        root = FrameworkNode.objects.filter(parent__isnull=True, competency__uuid=tree.source_identifier).first()
+        return found or (root.framework if root and root.is_root_competency else None)
     return Framework.objects.filter(idnumber=tree.idnumber).first() if tree.idnumber else None
 
 
 def _node_key(node: FrameworkNode, tree: TreeData) -> str:
+    """A stored node's key in this file's terms: Moodle id number, or CASE identifier (a claim's or competency's
+    own UUID where the node has none: what the site's CASE exports use)."""
     if node.is_root_competency:
         return tree.key
-    return str(node.case_identifier or "") if tree.source_format == "case" else node.idnumber
+    if tree.source_format != "case":
+        return node.idnumber
+    own = node.claim.uuid if node.claim else node.competency.uuid if node.competency else ""
+    return str(node.case_identifier or own or "")
 
 
 LinkKey = tuple[str, str]  # (kind, the other end's key or an outside URI)
@@ -239,15 +252,16 @@ def _apply(plan: ImportPlan) -> Framework:
     framework = plan.framework or Framework()
     fields = {
         "title": tree.title[:200],
-        "idnumber": tree.idnumber,
+        # A format that has no such identifier keeps the other format's: a CASE import keeps the Moodle id number.
+        "idnumber": tree.idnumber or framework.idnumber,
         "description": tree.description,
         "source_format": tree.source_format,
-        "source_identifier": tree.source_identifier,
+        "source_identifier": tree.source_identifier or framework.source_identifier,
         "source_uri": tree.source_uri,
         "source_version": tree.source_version,
-        "scale_values": tree.scale_values,
-        "scale_configuration": tree.scale_configuration,
-        "taxonomies": tree.taxonomies,
+        "scale_values": tree.scale_values or framework.scale_values,
+        "scale_configuration": tree.scale_configuration or framework.scale_configuration,
+        "taxonomies": tree.taxonomies or framework.taxonomies,
         "levels": {str(level): role for level, role in plan.levels.items()},
     }
     _save_if_changed(framework, fields, where=tree.title)
@@ -293,8 +307,8 @@ class _Saver:
             "order": order,
             "short_name": data.short_name[:1000],
             "description": data.description,
-            "idnumber": data.idnumber[:100],
-            "case_identifier": data.case_identifier or None,
+            "idnumber": data.idnumber[:100] or node.idnumber,
+            "case_identifier": uuid.UUID(data.case_identifier) if data.case_identifier else node.case_identifier,
             "human_coding_scheme": data.human_coding_scheme,
             "source_data": data.source_data,
             "competency": competency if data.role == COMPETENCY else None,

@@ -503,3 +503,42 @@ def test_case_associations_other_than_child_of_become_links_and_round_trip() -> 
         a["identifier"]: a["associationType"] for a in exported["CFAssociations"] if a["associationType"] != "isChildOf"
     }
     assert kept == {str(uuid.UUID(int=8, version=4)): "exactMatchOf", str(uuid.UUID(int=9, version=4)): "precedes"}
+
+
+def test_a_case_framework_exports_to_moodle_with_the_same_tree() -> None:
+    framework = framework_import(name="smartlevel.json", data=OPENSALT)
+    text = framework_export(framework=framework, fmt="moodle")[2]
+    rows = list(csv.reader(io.StringIO(text, newline="")))[2:]
+    parents = {row[1]: row[0] for row in rows}
+    assert len(rows) == 14 and parents["00000000-0000-0000-0000-000000000003"] == "00000000-0000-0000-0000-000000000001"
+    framework.delete()
+    again = framework_import(name="smartlevel.csv", data=text.encode())
+    assert [(n.short_name, n.role) for n in again.nodes.order_by("parent__order", "order")] == [
+        (n.short_name, n.role)
+        for n in framework_import(name="s.json", data=OPENSALT).nodes.order_by("parent__order", "order")
+    ]
+
+
+def test_the_sites_own_competency_case_export_reimports_onto_the_same_rows(keras: Competency) -> None:
+    from tracker.exporters import EXPORTERS
+
+    _name, _type, text = EXPORTERS["case"](Competency.objects.filter(pk=keras.pk))
+    claims = {c.pk: (c.text, c.required, c.evidence_kinds) for c in keras.claims.all()}
+    framework = framework_import(name="keras.case.json", data=text.encode())
+    assert Framework.objects.count() == 1 and Competency.objects.count() == 1
+    assert {c.pk: (c.text, c.required, c.evidence_kinds) for c in keras.claims.all()} == claims
+    assert framework.idnumber == "keras" and framework.source_identifier == str(keras.uuid)
+    assert framework.nodes.filter(idnumber="keras-01").exists()  # the Moodle id numbers stay
+    history = FrameworkNode.history.count()
+    plan = framework_plan(name="keras.case.json", data=text.encode())
+    assert plan.counts()["updated"] == plan.counts()["added"] == 0
+    framework_import(name="keras.case.json", data=text.encode())
+    assert FrameworkNode.history.count() == history
+
+
+def test_case_reimport_of_an_unchanged_package_saves_nothing() -> None:
+    framework_import(name="smartlevel.json", data=OPENSALT)
+    history = FrameworkNode.history.count()
+    assert framework_plan(name="smartlevel.json", data=OPENSALT).counts()["unchanged"] == 14
+    framework_import(name="smartlevel.json", data=OPENSALT)
+    assert FrameworkNode.history.count() == history
