@@ -260,9 +260,14 @@ class FrameworkAdmin(SimpleHistoryAdmin):
         _framework_export_action("case", "Export as CASE 1.1 package (JSON)"),
     ]
 
-    @admin.display(description="Nodes")
+    change_list_template = "admin/tracker/framework/change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Framework]:
+        return super().get_queryset(request).annotate(node_total=models.Count("nodes"))
+
+    @admin.display(description="Nodes", ordering="node_total")
     def node_count(self, framework: Framework) -> int:
-        return framework.nodes.count()
+        return int(getattr(framework, "node_total", 0))
 
     @admin.display(description="Tree")
     def tree(self, framework: Framework) -> str:

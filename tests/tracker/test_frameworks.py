@@ -542,3 +542,10 @@ def test_case_reimport_of_an_unchanged_package_saves_nothing() -> None:
     assert framework_plan(name="smartlevel.json", data=OPENSALT).counts()["unchanged"] == 14
     framework_import(name="smartlevel.json", data=OPENSALT)
     assert FrameworkNode.history.count() == history
+
+
+def test_framework_admin_lists_frameworks_with_their_node_counts(admin_client: Any, keras: Competency) -> None:
+    import_moodle()
+    page = admin_client.get("/admin/tracker/framework/").content.decode()
+    assert "OECD" in page and "Keras" in page and "Import a framework…" in page
+    assert '<td class="field-node_count">64</td>' in page and '<td class="field-node_count">11</td>' in page
