@@ -327,13 +327,23 @@ class _Saver:
             "title": _clip(data.short_name, 200),
             "description": data.description,
             "category": competency.category or _clip(self.tree.title, 200),
-            "status": Competency.Status.PUBLISHED,
+            # New or back in the file: published. A draft stays a draft (the admin's choice, not the file's).
+            "status": Competency.Status.DRAFT
+            if competency.status == Competency.Status.DRAFT and competency.pk
+            else Competency.Status.PUBLISHED,
         }
         services._save_if_changed(competency, fields, where=_clip(where))
         return competency
 
     def _claim(self, node: FrameworkNode, data: NodeData, competency: Competency, where: str) -> Claim:
         claim = node.claim or Claim(competency=competency)
+        if claim.pk and claim.competency_id != competency.pk and services._claim_has_evidence(claim):
+            raise FormatError(
+                f"the claim {data.key!r} would move from the competency {claim.competency.title!r} to "
+                f"{competency.title!r}, but evidence was filed for it there; give it a new id number instead "
+                "(the old claim is then retired with its evidence)",
+                line=data.line,
+            )
         order = self.claim_orders[competency.pk] = self.claim_orders.get(competency.pk, 0) + 1
         fields: dict[str, object] = {"competency": competency, "text": data.text, "order": order, "is_active": True}
         stated = data.source_data.get("skillproof")

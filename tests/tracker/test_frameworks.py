@@ -549,3 +549,38 @@ def test_framework_admin_lists_frameworks_with_their_node_counts(admin_client: A
     page = admin_client.get("/admin/tracker/framework/").content.decode()
     assert "OECD" in page and "Keras" in page and "Import a framework…" in page
     assert '<td class="field-node_count">64</td>' in page and '<td class="field-node_count">11</td>' in page
+
+
+def test_a_claim_with_evidence_cannot_move_to_another_competency() -> None:
+    import_moodle()
+    claim = Claim.objects.get(framework_node__idnumber="DR-AT-2")
+    Evidence.objects.create(
+        learner=make_user("alice", "learner"), claim=claim, competency=claim.competency, kind="written", body="x"
+    )
+
+    def change(rows: list[list[str]]) -> list[list[str]]:
+        for row in rows:
+            if row[1] == "DR-AT-2":
+                row[0] = "acheivement-focus"
+        return rows
+
+    data = rewrite(change)
+    line = (
+        data.decode()
+        .split("\n")
+        .index(next(li for li in data.decode().split("\n") if li.startswith("acheivement-focus,DR-AT-2,")))
+        + 1
+    )
+    with pytest.raises(FrameworkImportError, match="evidence was filed for it there") as caught:
+        framework_import(name="v2.csv", data=data)
+    assert f"v2.csv, line {line}:" in str(caught.value)
+    claim.refresh_from_db()
+    assert claim.competency.title == "Analytical Thinking"
+
+
+def test_a_draft_competency_stays_a_draft_on_reimport() -> None:
+    import_moodle()
+    Competency.objects.filter(framework_node__idnumber="delivery").update(status="draft")
+    Competency.objects.filter(framework_node__idnumber="analytical-thinking").update(status="draft")
+    import_moodle()
+    assert Competency.objects.get(framework_node__idnumber="analytical-thinking").status == "draft"
