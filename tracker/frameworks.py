@@ -89,8 +89,8 @@ def _level_default(tree: TreeData, level: int) -> str:
 # --- reading files ---------------------------------------------------------------------------------------------
 
 
-def framework_file_parse(*, name: str, data: bytes, levels: Mapping[int, str] | None = None) -> TreeData:
-    """Parse a framework file by its extension (`.csv` Moodle, `.json` CASE) and give its nodes their roles.
+def framework_file_parse(*, name: str, data: bytes) -> TreeData:
+    """Parse a framework file by its extension (`.csv` Moodle, `.json` CASE); its nodes have no roles yet.
 
     Raises:
         services.FrameworkImportError: naming the file and, where known, the line.
@@ -105,7 +105,6 @@ def framework_file_parse(*, name: str, data: bytes, levels: Mapping[int, str] | 
             tree = parse_case_tree(text)
         else:
             raise FormatError("a framework file is a Moodle CSV (.csv) or a CASE 1.1 package (.json)")
-        assign_roles(tree, levels)
     except FormatError as error:
         raise services.FrameworkImportError(name, error) from error
     return tree
@@ -124,11 +123,13 @@ def _decode(data: bytes) -> str:
 
 def framework_plan(*, name: str, data: bytes, levels: Mapping[int, str] | None = None) -> ImportPlan:
     """What importing this file would change, read from the file and the database; nothing is saved."""
-    levels = dict(levels or {})
-    tree = framework_file_parse(name=name, data=data, levels=levels)
+    tree = framework_file_parse(name=name, data=data)
     framework = _existing_framework(tree)
+    # No choice made: a re-import keeps the roles chosen at the last import (else the default mapping).
+    levels = dict(levels or {}) or {int(level): role for level, role in (framework.levels if framework else {}).items()}
     planner = _Planner.of(framework, tree)
     try:
+        assign_roles(tree, levels)
         root = None
         if tree.role == COMPETENCY:
             root_data = NodeData(key=tree.key, short_name=tree.title, description=tree.description, role=COMPETENCY)

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -584,3 +585,20 @@ def test_a_draft_competency_stays_a_draft_on_reimport() -> None:
     Competency.objects.filter(framework_node__idnumber="analytical-thinking").update(status="draft")
     import_moodle()
     assert Competency.objects.get(framework_node__idnumber="analytical-thinking").status == "draft"
+
+
+def test_a_reimport_keeps_the_roles_chosen_at_the_last_import() -> None:
+    framework = import_moodle(l2="competency")
+    plan = framework_plan(name="example.csv", data=MOODLE)
+    assert plan.levels == {2: "competency"} and plan.counts()["updated"] == 0
+    framework_import(name="example.csv", data=MOODLE)
+    assert framework.nodes.get(idnumber="delivery").role == "competency"
+
+
+def test_export_framework_command_writes_a_valid_case_package(tmp_path: Path) -> None:
+    import_moodle()
+    out = tmp_path / "oecd.json"
+    call_command("export_framework", "OECD-CORE", "--format", "case", "-o", str(out))
+    assert not list(case_validator().iter_errors(json.loads(out.read_text())))
+    call_command("export_framework", "OECD-CORE", "--format", "moodle", "-o", str(tmp_path / "oecd.csv"))
+    assert (tmp_path / "oecd.csv").read_text().startswith(HEADER)
