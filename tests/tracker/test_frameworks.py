@@ -602,3 +602,17 @@ def test_export_framework_command_writes_a_valid_case_package(tmp_path: Path) ->
     assert not list(case_validator().iter_errors(json.loads(out.read_text())))
     call_command("export_framework", "OECD-CORE", "--format", "moodle", "-o", str(tmp_path / "oecd.csv"))
     assert (tmp_path / "oecd.csv").read_text().startswith(HEADER)
+
+
+def test_an_expired_preview_is_refused_and_saves_nothing(admin_client: Any, settings: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    preview = admin_client.post(
+        "/admin/tracker/competency/import/", {"file": SimpleUploadedFile("example.csv", MOODLE)}
+    )
+    settings.IMPORT_STAGING_SECONDS = -1  # an hour later
+    done = admin_client.post(
+        "/admin/tracker/competency/import/", {"token": preview.context["token"], "action": "import"}
+    )
+    assert done.status_code == 200 and b"expired" in done.content
+    assert Framework.objects.count() == 0
