@@ -403,6 +403,7 @@ def _save_links(framework: Framework, saved: dict[str, FrameworkNode], plan: Imp
                     destination=saved.get(link.target) if link.target else None,
                     destination_uri=link.uri,
                     destination_title=link.title,
+                    destination_identifier=link.target_identifier,
                     case_identifier=link.identifier or None,
                     order=order,
                 )
@@ -546,6 +547,7 @@ def _add_links(framework: Framework, tree: TreeData, idnumbers: dict[int, str]) 
                 link.destination_uri,
                 link.destination_title,
                 identifier,
+                link.destination_identifier,
             )
         )
         if destination is not None and link.kind in _SYMMETRIC:

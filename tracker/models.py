@@ -408,6 +408,7 @@ class NodeAssociation(models.Model):
     )
     destination_uri = models.CharField(max_length=1000, blank=True, help_text="A node outside the framework.")
     destination_title = models.CharField(max_length=1000, blank=True)
+    destination_identifier = models.CharField(max_length=100, blank=True, help_text="CASE: its identifier.")
     case_identifier = models.UUIDField(null=True, blank=True)
     order = models.PositiveIntegerField(default=0)
 

@@ -500,10 +500,14 @@ def test_case_associations_other_than_child_of_become_links_and_round_trip() -> 
     }
     assert links == {("exactMatchOf", "https://example.org/std/7"), ("precedes", "Item 1.2")}
     exported = json.loads(framework_export(framework=framework, fmt="case")[2])
-    kept = {
-        a["identifier"]: a["associationType"] for a in exported["CFAssociations"] if a["associationType"] != "isChildOf"
+    kept = {a["identifier"]: a for a in exported["CFAssociations"] if a["associationType"] != "isChildOf"}
+    assert {key: a["associationType"] for key, a in kept.items()} == {
+        str(uuid.UUID(int=8, version=4)): "exactMatchOf",
+        str(uuid.UUID(int=9, version=4)): "precedes",
     }
-    assert kept == {str(uuid.UUID(int=8, version=4)): "exactMatchOf", str(uuid.UUID(int=9, version=4)): "precedes"}
+    # The outside end keeps its own identifier, title and URI; an inside end is the item as exported.
+    assert kept[str(uuid.UUID(int=8, version=4))]["destinationNodeURI"] == outside
+    assert kept[str(uuid.UUID(int=9, version=4))]["destinationNodeURI"]["title"] == "Item 1.2"
 
 
 def test_a_case_framework_exports_to_moodle_with_the_same_tree() -> None:

@@ -143,6 +143,7 @@ def _build(tree: TreeData, nodes: dict[str, NodeData], associations: list[Any], 
                     uri="" if destination in nodes else str(dest.get("uri", "")),
                     title=str(dest.get("title", "")),
                     identifier=_uuid(association.get("identifier"), text),
+                    target_identifier="" if destination in nodes else destination[:100],
                 )
             )
     ordered = sorted(nodes.values(), key=lambda node: parents.get(node.key, (tree.key, float("inf"), 0))[1:])
@@ -194,6 +195,7 @@ def export_case_tree(tree: TreeData, *, uri_base: str, last_change: datetime.dat
         node.key: node.case_identifier or _derived_identifier(f"{uri(document_id)}/node/{node.key}")
         for node, _, _ in tree.walk()
     }
+    names = {node.key: node.text if node.role == CLAIM else node.short_name for node, _, _ in tree.walk()}
     document = {"identifier": document_id, "uri": tree.source_uri or uri(document_id), "creator": CREATOR}
     document |= {"title": tree.title, "lastChangeDateTime": stamp, "caseVersion": "1.1"}
     if tree.source_version:
@@ -217,11 +219,11 @@ def export_case_tree(tree: TreeData, *, uri_base: str, last_change: datetime.dat
                 continue  # a symmetric relation (Moodle's cross references) is one association, not two
             written.add(pair)
             end = (
-                link(ids[target.target], target.title)
+                link(ids[target.target], names[target.target])
                 if target.target in ids
                 else {
-                    "title": target.title,
-                    "identifier": target.identifier or _derived_identifier(target.uri),
+                    "title": target.title or target.uri,
+                    "identifier": target.target_identifier or _derived_identifier(target.uri),
                     "uri": target.uri,
                 }
             )

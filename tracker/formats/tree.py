@@ -29,6 +29,7 @@ class LinkData:
     uri: str = ""
     title: str = ""
     identifier: str = ""  # CASE: the association's own identifier
+    target_identifier: str = ""  # CASE: the identifier of a destination outside the package
 
 
 @dataclass
