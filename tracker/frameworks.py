@@ -568,14 +568,14 @@ def framework_export(*, framework: Framework, fmt: str) -> tuple[str, str, str]:
 
 
 def framework_sync_competency(*, competency: Competency) -> None:
-    """Give a competency written on this site (or imported from the seed's Markdown) its framework of one.
+    """Keep a competency's framework nodes in step with what was written on this site (admin, seed Markdown).
 
-    Its claims become claim nodes in claim order; a retired claim, a retired node. A competency that is part of an
-    imported tree is left alone: that tree is its framework.
+    A competency with no framework gets its framework of one. Each claim without a node (added by hand) gets one
+    under the competency's node; a retired claim's node is retired; a deleted claim's node is retired. The
+    framework of one also follows the competency's title, description and claim order; an imported tree keeps
+    its own names and order (the file is their source).
     """
     root = FrameworkNode.objects.filter(competency=competency).select_related("framework").first()
-    if root is not None and not root.is_root_competency:
-        return
     if root is None:
         framework = Framework.objects.create(
             title=competency.title, idnumber=_free_idnumber(competency.slug), description=competency.description
@@ -588,26 +588,31 @@ def framework_sync_competency(*, competency: Competency) -> None:
             competency=competency,
             source_data={"is_framework": True},
         )
-    framework = root.framework
-    _save_if_changed_node(root, {"short_name": competency.title, "description": competency.description})
-    _save_if_changed(
-        framework, {"title": competency.title, "description": competency.description}, where=competency.title
-    )
-    children = list(root.children.all())
-    for orphan in (node for node in children if node.claim_id is None and node.retired_at is None):
+    framework, own = root.framework, root.is_root_competency
+    if own:
+        _save_if_changed_node(root, {"short_name": competency.title, "description": competency.description})
+        names = {"title": competency.title, "description": competency.description}
+        _save_if_changed(framework, names, where=competency.title)
+    orphans = root.children.filter(role=CLAIM, claim__isnull=True, retired_at__isnull=True)
+    for orphan in orphans:
         _save_if_changed_node(orphan, {"retired_at": timezone.now()})  # its claim was deleted
-    nodes = {node.claim_id: node for node in children if node.claim_id}
+    # Claim nodes may sit under grouping nodes of the competency in an imported tree: found by claim, not by place.
+    nodes = {node.claim_id: node for node in FrameworkNode.objects.filter(claim__competency=competency)}
     taken = set(framework.nodes.values_list("idnumber", flat=True))
     for claim in competency.claims.order_by("order", "id"):
         node = nodes.get(claim.pk)
         if node is None:
-            idnumber = f"{framework.idnumber}-{claim.order:02d}"
+            idnumber = f"{root.idnumber or framework.idnumber}-{claim.order:02d}"
             while idnumber in taken:
                 idnumber += "-b"
             taken.add(idnumber)
             node = FrameworkNode(framework=framework, parent=root, role=CLAIM, claim=claim, idnumber=idnumber)
-        retired = node.retired_at or timezone.now() if not claim.is_active else None
-        _save_if_changed_node(node, {"order": claim.order, "short_name": claim.text[:1000], "retired_at": retired})
+            node.order, node.short_name = claim.order if own else root.children.count() + 1, claim.text[:1000]
+        retired = (node.retired_at or timezone.now()) if not claim.is_active else None
+        fields: dict[str, object] = {"retired_at": retired}
+        if own:
+            fields |= {"order": claim.order, "short_name": claim.text[:1000]}
+        _save_if_changed_node(node, fields)
 
 
 def _free_idnumber(slug: str) -> str:

@@ -620,3 +620,18 @@ def test_an_expired_preview_is_refused_and_saves_nothing(admin_client: Any, sett
     )
     assert done.status_code == 200 and b"expired" in done.content
     assert Framework.objects.count() == 0
+
+
+def test_a_claim_added_by_hand_to_an_imported_competency_joins_its_tree() -> None:
+    from tracker.frameworks import framework_sync_competency
+
+    framework = import_moodle()
+    thinking = Competency.objects.get(framework_node__idnumber="analytical-thinking")
+    claim = Claim.objects.create(competency=thinking, order=3, text="Checks sources.")
+    framework_sync_competency(competency=thinking)  # what saving the competency in the admin does
+    node = FrameworkNode.objects.get(claim=claim)
+    assert (node.framework, node.parent.idnumber, node.order) == (framework, "analytical-thinking", 3)
+    assert node.idnumber == "analytical-thinking-03"
+    rows = list(csv.reader(io.StringIO(framework_export(framework=framework, fmt="moodle")[2], newline="")))
+    assert ["analytical-thinking", "analytical-thinking-03", "Checks sources."] in [row[:3] for row in rows]
+    assert framework.nodes.get(idnumber="DR-AT1").short_name.startswith("Distinguishes")  # imported names kept
