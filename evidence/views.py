@@ -38,7 +38,9 @@ def competency_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A competency's claims and resources, with the visitor's standing and what they can do per claim."""
     competency = get_object_or_404(catalogue.competency_detail_queryset(), slug=slug)
     standing = standing_by_competency(user=request.user, competencies=[competency]).get(competency.pk)
-    return render(request, "evidence/competency_detail.html", {"competency": competency, "standing": standing})
+    source = catalogue.competency_source(competency=competency)
+    context = {"competency": competency, "standing": standing, "source": source}
+    return render(request, "evidence/competency_detail.html", context)
 
 
 def _visible_evidence(request: HttpRequest, pk: int) -> Evidence:

@@ -14,10 +14,25 @@ from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from simple_history.admin import SimpleHistoryAdmin
 
-from tracker import services
+from tracker import frameworks, services
 from tracker.exporters import EXPORTERS
+from tracker.formats.base import FormatError
+from tracker.formats.tree import ROLES, parse_levels
 from tracker.forms import ClaimForm, ImportForm
-from tracker.models import MENTOR, ApiToken, Claim, Competency, RateLimitHit, Resource, User
+from tracker.models import (
+    MENTOR,
+    ApiToken,
+    Claim,
+    Competency,
+    Framework,
+    FrameworkNode,
+    RateLimitHit,
+    Resource,
+    User,
+)
+
+# Files read as framework trees (previewed before import); anything else is the seed's Markdown.
+TREE_SUFFIXES = (".csv", ".json")
 
 
 class ClaimInline(admin.StackedInline[Claim, Competency]):
@@ -84,30 +99,85 @@ class CompetencyAdmin(SimpleHistoryAdmin):
             )
         return form
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # A competency written here is a framework of one; its claims, edited above, are that framework's nodes.
+        frameworks.framework_sync_competency(competency=form.instance)
+
     def get_urls(self) -> list[URLPattern]:
         custom = [path("import/", self.admin_site.admin_view(self.import_view), name="tracker_competency_import")]
         return custom + super().get_urls()
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Markdown imports at once; a Moodle or CASE framework is previewed first and imported when confirmed."""
         if not self.has_add_permission(request):
             return redirect("admin:tracker_competency_changelist")
+        if request.method == "POST" and "token" in request.POST:
+            return self._preview_or_import(request)
         form = ImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.name.lower().endswith(TREE_SUFFIXES):
+                token = frameworks.framework_upload_stage(name=upload.name, data=upload.read())
+                return self._preview(request, token, {})
             try:
-                competencies = services.competency_import_upload(upload=form.cleaned_data["file"])
+                competencies = services.competency_import_upload(upload=upload)
             except services.FrameworkImportError as error:
                 form.add_error("file", str(error))
             else:
                 names = ", ".join(c.title for c in competencies)
                 messages.success(request, f"Imported {len(competencies)} competency(ies): {names}.")
                 return redirect("admin:tracker_competency_changelist")
+        return self._render_import(request, form)
+
+    def _render_import(self, request: HttpRequest, form: ImportForm) -> HttpResponse:
+        context = {**self.admin_site.each_context(request), "form": form, "title": "Import competencies"}
+        context["opts"] = self.model._meta
+        return render(request, "admin/tracker/competency/import.html", context)
+
+    def _preview_or_import(self, request: HttpRequest) -> HttpResponse:
+        token = request.POST["token"]
+        try:
+            levels = parse_levels(
+                {
+                    key.removeprefix("level-"): request.POST.get(key, "")
+                    for key in request.POST
+                    if key.startswith("level-")
+                }
+            )
+        except FormatError as error:
+            levels = {}
+            messages.error(request, error.message)
+        if request.POST.get("action") != "import":
+            return self._preview(request, token, levels)
+        try:
+            name, data = frameworks.framework_upload_load(token=token)
+            framework = frameworks.framework_import(name=name, data=data, levels=levels)
+        except services.FrameworkImportError as error:
+            return self._preview(request, token, levels, error=str(error))
+        frameworks.framework_upload_discard(token=token)
+        messages.success(request, f"Imported the framework {framework.title}.")
+        return redirect("admin:tracker_framework_change", framework.pk)
+
+    def _preview(self, request: HttpRequest, token: str, levels: dict[int, str], error: str = "") -> HttpResponse:
+        """The tree the file would give, what would change, and a role per level; nothing is saved."""
+        plan = None
+        try:
+            name, data = frameworks.framework_upload_load(token=token)
+            plan = frameworks.framework_plan(name=name, data=data, levels=levels)
+        except services.FrameworkImportError as failure:
+            error = error or str(failure)
         context = {
             **self.admin_site.each_context(request),
-            "form": form,
-            "title": "Import competencies",
+            "title": "Preview the import",
             "opts": self.model._meta,
+            "plan": plan,
+            "token": token,
+            "error": error,
+            "roles": ROLES,
+            "levels": levels,
         }
-        return render(request, "admin/tracker/competency/import.html", context)
+        return render(request, "admin/tracker/competency/import_preview.html", context)
 
 
 @admin.register(Claim)
@@ -196,3 +266,71 @@ class RateLimitHitAdmin(admin.ModelAdmin[RateLimitHit]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+class FrameworkNodeInline(admin.TabularInline[FrameworkNode, Framework]):
+    """The nodes in tree order, for editing short names, descriptions and ids (the tree itself is shown above)."""
+
+    model = FrameworkNode
+    extra = 0
+    fields = ["order", "short_name", "role", "idnumber", "human_coding_scheme", "retired_at"]
+    readonly_fields = ["role", "retired_at"]
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # nodes come from an import (or from a competency written here)
+
+
+def _framework_export_action(fmt: str, label: str) -> Any:
+    def action(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Framework]) -> HttpResponse:
+        if queryset.count() != 1:
+            modeladmin.message_user(request, "Export one framework at a time.", messages.WARNING)
+            return None  # type: ignore[return-value]
+        filename, content_type, text = frameworks.framework_export(framework=queryset.get(), fmt=fmt)
+        response = HttpResponse(text, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    action.__name__ = f"export_framework_{fmt}"
+    return admin.action(description=label)(action)
+
+
+@admin.register(Framework)
+class FrameworkAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "idnumber", "source_format", "node_count", "updated_at"]
+    list_filter = ["source_format"]
+    search_fields = ["title", "idnumber", "source_identifier"]
+    readonly_fields = ["uuid", "tree", "source_format", "source_identifier", "levels", "created_at", "updated_at"]
+    fields = [
+        "title", "idnumber", "description", "tree", "source_format", "source_identifier", "source_uri",
+        "source_version", "scale_values", "scale_configuration", "taxonomies", "levels", "uuid",
+        "created_at", "updated_at",
+    ]  # fmt: skip
+    inlines = [FrameworkNodeInline]
+    actions = [
+        _framework_export_action("moodle", "Export as Moodle competency framework CSV"),
+        _framework_export_action("case", "Export as CASE 1.1 package (JSON)"),
+    ]
+
+    change_list_template = "admin/tracker/framework/change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Framework]:
+        return super().get_queryset(request).annotate(node_total=models.Count("nodes"))
+
+    @admin.display(description="Nodes", ordering="node_total")
+    def node_count(self, framework: Framework) -> int:
+        return int(getattr(framework, "node_total", 0))
+
+    @admin.display(description="Tree")
+    def tree(self, framework: Framework) -> str:
+        from django.template.loader import render_to_string
+
+        return render_to_string("tracker/_framework_tree.html", {"nodes": framework.roots(), "admin": True})
+
+
+@admin.register(FrameworkNode)
+class FrameworkNodeAdmin(SimpleHistoryAdmin):
+    list_display = ["short_name", "framework", "role", "idnumber", "human_coding_scheme", "retired_at"]
+    list_filter = ["framework", "role"]
+    search_fields = ["short_name", "idnumber", "human_coding_scheme"]
+    readonly_fields = ["framework", "parent", "role", "competency", "claim", "case_identifier", "source_data"]

@@ -32,7 +32,12 @@ class ApiTokenForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(help_text="The seed's Markdown format (.md, .txt) or Moodle's competency CSV (.csv).")
+    file = forms.FileField(
+        help_text=(
+            "The seed's Markdown format (.md, .txt), a Moodle competency-framework CSV (.csv) "
+            "or a CASE 1.1 package (.json)."
+        )
+    )
 
 
 class EvidenceKindsField(forms.MultipleChoiceField):

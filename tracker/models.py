@@ -267,3 +267,164 @@ class Resource(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Framework(models.Model):
+    """A competency framework as its source shaped it: a tree of grouping, competency and claim nodes.
+
+    Competency and Claim stay what learners earn and prove (evidence, tasks and credentials point at them); the
+    framework keeps what an exchange format needs to give the tree back: its order, its grouping nodes, the
+    source's identifiers and the links between nodes. A competency written on this site is a framework of one
+    competency whose claims are its claims.
+    """
+
+    class Source(models.TextChoices):
+        SITE = "site", "Written on this site"
+        MARKDOWN = "markdown", "Seed Markdown"
+        MOODLE = "moodle", "Moodle competency CSV"
+        CASE = "case", "CASE 1.1 package"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(max_length=200, help_text="Short name (Moodle) or CFDocument title (CASE).")
+    idnumber = models.CharField(max_length=100, blank=True, help_text="Moodle's framework id number.")
+    description = models.TextField(blank=True, help_text="Markdown.")
+    source_format = models.CharField(max_length=20, choices=Source.choices, default=Source.SITE)
+    source_identifier = models.CharField(
+        max_length=100, blank=True, help_text="CASE: the CFDocument identifier (a UUID)."
+    )
+    # A URI as the publisher wrote it (CASE test servers use hosts such as "server" that URLField refuses).
+    source_uri = models.CharField(max_length=1000, blank=True, help_text="CASE: the CFDocument URI.")
+    source_version = models.CharField(max_length=100, blank=True, help_text="The version the source gives.")
+    scale_values = models.CharField(max_length=1000, blank=True, help_text="Moodle: the scale's values, in order.")
+    scale_configuration = models.TextField(blank=True, help_text="Moodle: the scale configuration, JSON as given.")
+    taxonomies = models.CharField(max_length=1000, blank=True, help_text="Moodle: one taxonomy term per level.")
+    # The role chosen per level at the last import ({"2": "competency"}), so a re-import keeps the admin's choice.
+    levels = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idnumber"], condition=~models.Q(idnumber=""), name="framework_idnumber_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["source_identifier"],
+                condition=~models.Q(source_identifier=""),
+                name="framework_source_identifier_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("framework-detail", args=[self.uuid])
+
+    def roots(self) -> list[FrameworkNode]:
+        """The top-level nodes with their whole subtree loaded (one query), children in order."""
+        nodes = list(self.nodes.select_related("competency", "claim").order_by("order", "id"))
+        children: dict[int | None, list[FrameworkNode]] = {}
+        for node in nodes:
+            children.setdefault(node.parent_id, []).append(node)
+        for node in nodes:
+            node.loaded_children = children.get(node.pk, [])
+        return children.get(None, [])
+
+
+class FrameworkNode(models.Model):
+    """One node of a framework's tree; a competency node links its Competency, a claim node its Claim."""
+
+    class Role(models.TextChoices):
+        GROUP = "group", "Grouping"
+        COMPETENCY = "competency", "Competency"
+        CLAIM = "claim", "Claim"
+
+    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="nodes")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    order = models.PositiveIntegerField(default=0)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    short_name = models.CharField(max_length=1000)
+    description = models.TextField(blank=True, help_text="Markdown (HTML from the source is converted).")
+    idnumber = models.CharField(max_length=100, blank=True, help_text="Moodle's id number.")
+    case_identifier = models.UUIDField(null=True, blank=True, help_text="CASE: the CFItem identifier.")
+    human_coding_scheme = models.CharField(max_length=100, blank=True, help_text="CASE: humanCodingScheme.")
+    # Source columns with no meaning here but needed to give the node back (Moodle's rule and scale columns, its
+    # exported id; CASE's item type and the isChildOf association's identifier), as the source wrote them.
+    source_data = models.JSONField(default=dict, blank=True)
+    competency = models.OneToOneField(
+        Competency, null=True, blank=True, on_delete=models.SET_NULL, related_name="framework_node"
+    )
+    claim = models.OneToOneField(Claim, null=True, blank=True, on_delete=models.SET_NULL, related_name="framework_node")
+    # Removed upstream: kept (evidence may point at its claim) but no longer part of the framework.
+    retired_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+    # Set by Framework.roots(): the children in order, loaded with the rest of the tree.
+    loaded_children: list[FrameworkNode]
+
+    class Meta:
+        ordering = ["framework", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["framework", "idnumber"], condition=~models.Q(idnumber=""), name="node_idnumber_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["framework", "case_identifier"],
+                condition=models.Q(case_identifier__isnull=False),
+                name="node_case_identifier_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.short_name[:80]
+
+    @property
+    def is_root_competency(self) -> bool:
+        """The node that stands for the framework row itself (a framework whose leaves hang off it directly)."""
+        return bool(self.source_data.get("is_framework"))
+
+    def source_ids(self) -> list[tuple[str, str]]:
+        """The identifiers the source gave this node, as (label, value), for pages."""
+        ids = [("Moodle id number", self.idnumber), ("CASE identifier", str(self.case_identifier or ""))]
+        ids.append(("Human coding scheme", self.human_coding_scheme))
+        return [(label, value) for label, value in ids if value]
+
+    def links(self) -> list[NodeAssociation]:
+        """The associations from or to this node other than the tree's own, both directions."""
+        outgoing = list(self.associations_out.select_related("destination__competency", "destination__claim"))
+        incoming = list(self.associations_in.select_related("origin__competency", "origin__claim"))
+        return outgoing + incoming
+
+
+class NodeAssociation(models.Model):
+    """A link between two nodes (Moodle's cross references; CASE associations other than isChildOf), or from a
+    node to something outside the framework (a URI)."""
+
+    class Kind(models.TextChoices):
+        IS_RELATED_TO = "isRelatedTo", "is related to"
+        EXACT_MATCH_OF = "exactMatchOf", "is an exact match of"
+        IS_PEER_OF = "isPeerOf", "is a peer of"
+        IS_PART_OF = "isPartOf", "is part of"
+        PRECEDES = "precedes", "precedes"
+        REPLACED_BY = "replacedBy", "is replaced by"
+        EXEMPLAR = "exemplar", "has the exemplar"
+        HAS_SKILL_LEVEL = "hasSkillLevel", "has the skill level"
+
+    origin = models.ForeignKey(FrameworkNode, on_delete=models.CASCADE, related_name="associations_out")
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    destination = models.ForeignKey(
+        FrameworkNode, null=True, blank=True, on_delete=models.CASCADE, related_name="associations_in"
+    )
+    destination_uri = models.CharField(max_length=1000, blank=True, help_text="A node outside the framework.")
+    destination_title = models.CharField(max_length=1000, blank=True)
+    destination_identifier = models.CharField(max_length=100, blank=True, help_text="CASE: its identifier.")
+    case_identifier = models.UUIDField(null=True, blank=True)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["origin", "order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.origin} {self.kind} {self.destination or self.destination_uri}"

@@ -64,7 +64,12 @@ def competency_import(*, frameworks: list[FrameworkData]) -> list[Competency]:
         FrameworkImportError: a value does not fit its field (checked here: SQLite would store a 5,000-character
             title in a 200-character column), or the file would take from a claim what a Keras task needs.
     """
-    return [_import_one(data) for data in frameworks]
+    from tracker.frameworks import framework_sync_competency  # frameworks builds on this module
+
+    competencies = [_import_one(data) for data in frameworks]
+    for competency in competencies:
+        framework_sync_competency(competency=competency)
+    return competencies
 
 
 def _import_one(data: FrameworkData) -> Competency:
@@ -182,6 +187,18 @@ def _retire_claim(claim: Claim, *, where: str) -> None:
         users = ", ".join(sorted(f"{obj._meta.verbose_name} {obj}" for obj in found)[:3])
         message = f"claim {claim.order} ({_clip(claim.text)!r}) is missing from the file, but {users} uses it."
         raise FrameworkImportError(where, FormatError(message)) from error
+
+
+def _retire_claim_keeping(claim: Claim, *, where: str) -> None:
+    """Retire a claim without ever deleting it (a framework node removed upstream): refused while a task proves it."""
+    tasks = _claim_tasks(claim)
+    if tasks:
+        message = (
+            f"the claim {_clip(claim.text)!r} is missing from the file, but the Keras task {_names(tasks)} proves it. "
+            "Give the task another claim first (admin: task specs), or keep the claim."
+        )
+        raise FrameworkImportError(where, FormatError(message))
+    _save_if_changed(claim, {"is_active": False}, where=where)
 
 
 def _names(tasks: list[str]) -> str:

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
@@ -115,3 +115,17 @@ def case_node(request: HttpRequest, identifier: uuid.UUID) -> HttpResponse:
         response = render(request, "tracker/case_node.html", {"node": node, "record": node.record})
     patch_vary_headers(response, ["Accept"])
     return response
+
+
+@require_GET
+def framework_list(request: HttpRequest) -> HttpResponse:
+    frameworks = selectors.framework_list_visible()
+    return render(request, "tracker/framework_list.html", {"frameworks": frameworks})
+
+
+@require_GET
+def framework_detail(request: HttpRequest, uuid: uuid.UUID) -> HttpResponse:
+    """A framework as its tree: grouping nodes, the competencies learners earn and the claims they prove."""
+    framework = get_object_or_404(selectors.framework_list_visible(), uuid=uuid)
+    roots = [node for node in framework.roots() if node.retired_at is None]
+    return render(request, "tracker/framework_detail.html", {"framework": framework, "roots": roots})

@@ -118,7 +118,11 @@ def test_moodle_round_trip_through_import(admin_client: Client, keras: Competenc
     )
     keras.delete()
     upload = SimpleUploadedFile("keras.csv", response.content, content_type="text/csv")
-    assert admin_client.post("/admin/tracker/competency/import/", {"file": upload}).status_code == 302
+    # A framework file is previewed first (nothing saved), then imported when the admin confirms.
+    preview = admin_client.post("/admin/tracker/competency/import/", {"file": upload})
+    assert preview.status_code == 200 and not Competency.objects.filter(slug="keras").exists()
+    confirm = {"token": preview.context["token"], "action": "import"}
+    assert admin_client.post("/admin/tracker/competency/import/", confirm).status_code == 302
     imported = Competency.objects.get(slug="keras")
     assert imported.claims.count() == 10
 

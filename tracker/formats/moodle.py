@@ -243,6 +243,9 @@ def _read_rows(text: str) -> list[tuple[int, list[str]]]:
                 rows.append((start, cells))
             start = reader.line_num + 1
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            limit = csv.field_size_limit()
+            raise FormatError(f"a cell on this row is longer than {limit:,} characters", line=start) from error
         raise FormatError(f"this row is not valid CSV ({error}); check its quotes", line=start) from error
     return rows
 

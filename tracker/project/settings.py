@@ -189,6 +189,10 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 1024 * 1024)
+# Framework files uploaded for a preview wait here until the admin confirms (or for an hour); the form carries only
+# a signed name for the file, never the parsed tree.
+IMPORT_STAGING_DIR = Path(os.environ.get("IMPORT_STAGING_DIR", VAR_DIR / "imports"))
+IMPORT_STAGING_SECONDS = 3600
 # Whole request bodies above this are refused with 413 before they are read (uploads included).
 MAX_REQUEST_BYTES = envint("MAX_REQUEST_BYTES", 30 * 1024 * 1024)
 

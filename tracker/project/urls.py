@@ -45,6 +45,8 @@ urlpatterns = [
     path("", include("credentials.urls")),
     # The URIs of the CASE export's records (tracker/formats/case.py), without a trailing slash, as published.
     path("case/<uuid:identifier>", views.case_node, name="case-node"),
+    path("frameworks/", views.framework_list, name="framework-list"),
+    path("frameworks/<uuid:uuid>/", views.framework_detail, name="framework-detail"),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/signup/done/", views.signup_done, name="signup-done"),
     path("accounts/activate/<str:uidb64>/<str:token>/", views.activate, name="activate"),
