@@ -363,6 +363,10 @@ TRAINER_PIDS_MAX = envint("TRAINER_PIDS_MAX", 256)
 # CPU cores one sandbox may use (a cgroup quota; fractions allowed): by default all but one, which is left
 # to the web server and the database on a shared host.
 TRAINER_CPUS = float(os.environ.get("TRAINER_CPUS") or max(1, (os.cpu_count() or 1) - 1))
+# Batches per TensorFlow call when the harness runs fit() for a model compiled with Keras's default of 1 and no
+# per-batch callback of the learner's (trainer/harness/harness.py steps_for): same results, less per-step overhead
+# on a CPU (measured in the README's "Benchmarks"). 1 turns it off.
+TRAINER_STEPS_PER_EXECUTION = envint("TRAINER_STEPS_PER_EXECUTION", 16)
 TRAINER_FSIZE_MB = envint("TRAINER_FSIZE_MB", 512)
 TRAINER_JOB_DISK_MB = envint("TRAINER_JOB_DISK_MB", 1024)
 TRAINER_NOFILE = envint("TRAINER_NOFILE", 1024)

@@ -55,6 +55,9 @@ LEGACY = os.environ.get("TF_USE_LEGACY_KERAS") == "1"
 ENGINE_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 OUT = JOB / "out"
 SUBMISSION = JOB / "submission.py"
+# Batches per TensorFlow call in fit() when the learner left it at Keras's 1 (the platform's setting
+# TRAINER_STEPS_PER_EXECUTION; 1 turns it off). See steps_for().
+STEPS_PER_EXECUTION = max(1, int(os.environ.get("SKILLPROOF_STEPS_PER_EXECUTION") or 1))
 
 
 class LearnerError(Exception):
@@ -359,12 +362,45 @@ def guard_fit(budget: int, progress: Any) -> None:
         if left <= 0:
             return None
         kwargs["epochs"] = min(int(kwargs.get("epochs") or 1), left)
+        steps = steps_for(self, list(kwargs.get("callbacks") or []))
         kwargs["callbacks"] = [*list(kwargs.get("callbacks") or []), progress]
-        return original(self, **kwargs)
+        if steps == 1:
+            return original(self, **kwargs)
+        self.steps_per_execution, self.train_function, self.test_function = steps, None, None
+        try:
+            return original(self, **kwargs)
+        finally:  # the model as the learner compiled it: later calls, and what they download, see their setting
+            self.steps_per_execution, self.train_function, self.test_function = 1, None, None
 
     for cls in keras.Model.__mro__:
         if "fit" in vars(cls):
             cls.fit = fit  # type: ignore[method-assign]
+
+
+BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin", "on_test_batch_end",
+               "on_batch_begin", "on_batch_end")  # fmt: skip
+
+
+def steps_for(model: Any, callbacks: list[Any]) -> int:
+    """Batches per TensorFlow call for this fit(): STEPS_PER_EXECUTION where that changes nothing but speed.
+
+    Keras runs each training step as one call into TensorFlow by default, and on a CPU the call's own overhead
+    is a measurable share of a small model's step. With steps_per_execution=N it runs N steps per call: the same
+    batches in the same order, the same updates and the same results (bench/pipeline; the README's
+    "Benchmarks"), with per-batch callbacks called once per N batches. So it applies only on Keras 3 over
+    TensorFlow, to a model compiled with Keras's default of 1, when none of the learner's callbacks acts per
+    batch: a learner's own choice, or a callback that counts batches, is left exactly as written.
+    """
+    if STEPS_PER_EXECUTION == 1 or LEGACY or getattr(model, "steps_per_execution", None) != 1:
+        return 1
+    keras = keras_module()
+    if keras.backend.backend() != "tensorflow":
+        return 1
+    base = keras.callbacks.Callback
+    for callback in callbacks:
+        if any(getattr(type(callback), hook, None) is not getattr(base, hook, None) for hook in BATCH_HOOKS):
+            return 1
+    return STEPS_PER_EXECUTION
 
 
 def train(load: Any = load_submission) -> None:

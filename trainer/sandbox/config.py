@@ -67,6 +67,7 @@ class SandboxConfig:
     log_tail_bytes: int
     threads: int
     engines: tuple[str, ...] = (DEFAULT_ENGINE,)  # installed and offered (TRAINER_ENGINES)
+    steps_per_execution: int = 1  # batches per TensorFlow call in fit() (TRAINER_STEPS_PER_EXECUTION; harness)
 
     @property
     def python(self) -> Path:
@@ -111,6 +112,7 @@ class SandboxConfig:
                 "TF_NUM_INTEROP_THREADS": threads,
                 "TF_NUM_INTRAOP_THREADS": threads,
                 "OMP_NUM_THREADS": threads,
+                "SKILLPROOF_STEPS_PER_EXECUTION": str(self.steps_per_execution),
                 "MPLCONFIGDIR": "/tmp",  # noqa: S108 - the sandbox's own tmpfs
                 "KERAS_HOME": "/tmp/keras",  # noqa: S108
             }
@@ -168,6 +170,7 @@ def sandbox_config() -> SandboxConfig:
         # As many threads as the quota has cores: more would only queue for the same CPU time.
         threads=max(1, min(os.cpu_count() or 1, math.ceil(cpus))),
         engines=engines,
+        steps_per_execution=settings.TRAINER_STEPS_PER_EXECUTION,
     )
 
 
