@@ -635,3 +635,36 @@ def test_a_claim_added_by_hand_to_an_imported_competency_joins_its_tree() -> Non
     rows = list(csv.reader(io.StringIO(framework_export(framework=framework, fmt="moodle")[2], newline="")))
     assert ["analytical-thinking", "analytical-thinking-03", "Checks sources."] in [row[:3] for row in rows]
     assert framework.nodes.get(idnumber="DR-AT1").short_name.startswith("Distinguishes")  # imported names kept
+
+
+def _grown(groups: int, competencies: int, claims: int) -> bytes:
+    """A Moodle framework of groups → competencies → claims, each claim cross-referenced to its neighbour."""
+    rows = [HEADER, FRAMEWORK_ROW]
+    for g in range(groups):
+        rows.append(_row("", f"g{g}", f"Group {g}", "A *grouping* node."))
+        for c in range(competencies):
+            rows.append(_row(f"g{g}", f"g{g}c{c}", f"Competency {g}.{c}", "What learners earn."))
+            for n in range(claims):
+                other = f"g{g}c{c}l{(n + 1) % claims}"
+                rows.append(_row(f"g{g}c{c}", f"g{g}c{c}l{n}", f"Claim {g}.{c}.{n}", "Proven so.", related=other))
+    return "".join(rows).encode()
+
+
+def test_framework_pages_take_the_same_queries_with_ten_times_the_nodes(client: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    counts = []
+    for size, data in enumerate([_grown(2, 2, 3), _grown(4, 5, 6)]):  # 18 nodes, then 144
+        Framework.objects.all().delete()
+        framework = framework_import(name=f"grown{size}.csv", data=data)
+        competency = Competency.objects.get(framework_node__idnumber="g1c1")
+        counts.append(
+            (queries("/frameworks/"), queries(framework.get_absolute_url()), queries(competency.get_absolute_url()))
+        )
+    assert counts[0] == counts[1], counts
