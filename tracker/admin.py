@@ -268,19 +268,6 @@ class RateLimitHitAdmin(admin.ModelAdmin[RateLimitHit]):
         return False
 
 
-class FrameworkNodeInline(admin.TabularInline[FrameworkNode, Framework]):
-    """The nodes in tree order, for editing short names, descriptions and ids (the tree itself is shown above)."""
-
-    model = FrameworkNode
-    extra = 0
-    fields = ["order", "short_name", "role", "idnumber", "human_coding_scheme", "retired_at"]
-    readonly_fields = ["role", "retired_at"]
-    show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # nodes come from an import (or from a competency written here)
-
-
 def _framework_export_action(fmt: str, label: str) -> Any:
     def action(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Framework]) -> HttpResponse:
         if queryset.count() != 1:
@@ -306,7 +293,9 @@ class FrameworkAdmin(SimpleHistoryAdmin):
         "source_version", "scale_values", "scale_configuration", "taxonomies", "levels", "uuid",
         "created_at", "updated_at",
     ]  # fmt: skip
-    inlines = [FrameworkNodeInline]
+    # No inline of its nodes: a framework may have thousands (5,000 is the import's limit), which one form could
+    # neither show nor post (DATA_UPLOAD_MAX_NUMBER_FIELDS). The tree above links each node to its own page,
+    # where it is edited with its history.
     actions = [
         _framework_export_action("moodle", "Export as Moodle competency framework CSV"),
         _framework_export_action("case", "Export as CASE 1.1 package (JSON)"),
