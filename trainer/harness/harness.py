@@ -315,13 +315,7 @@ def progress_callback(epochs: int, metric: str) -> Any:
     keras = keras_module()
 
     class Progress(keras.callbacks.Callback):  # type: ignore[name-defined]  # Keras 3 or tf_keras
-        """One JSON line per epoch; stops on a NaN loss.
-
-        An epoch's seconds run from the previous epoch's end (the first: from fit()'s start), not from
-        on_epoch_begin: tf.keras (Keras 2) prepares each epoch's data before calling on_epoch_begin, which
-        measured ~8 s of a ~17 s epoch on Fashion-MNIST here, so begin-to-end times halved its epochs. Measured
-        end to end, every engine's epochs add up to its fit(), and the two-backend comparison compares like
-        with like."""
+        """One JSON line per epoch; stops on a NaN loss."""
 
         def __init__(self) -> None:
             super().__init__()
@@ -329,15 +323,13 @@ def progress_callback(epochs: int, metric: str) -> Any:
             self.started = time.monotonic()
             self.seen = 0
 
-        def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             self.started = time.monotonic()
 
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             logs = logs or {}
             self.seen += 1
-            ended = time.monotonic()
-            row = {"epoch": self.seen, "epochs": epochs, "seconds": round(ended - self.started, 3)}
-            self.started = ended
+            row = {"epoch": self.seen, "epochs": epochs, "seconds": round(time.monotonic() - self.started, 3)}
             row.update({k: float(v) for k, v in logs.items() if isinstance(v, int | float)})
             with (OUT / "progress.jsonl").open("a") as handle:
                 handle.write(json.dumps(row) + "\n")
