@@ -56,12 +56,16 @@ class ResourceInline(admin.StackedInline[Resource, Competency]):
     formfield_overrides = HTTPS_URLS
 
 
+def _attachment(filename: str, content_type: str, text: str) -> HttpResponse:
+    """An export as a download named `filename`."""
+    response = HttpResponse(text, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 def _export_action(fmt: str, label: str) -> Any:
     def action(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Competency]) -> HttpResponse:
-        filename, content_type, text = EXPORTERS[fmt](queryset.order_by("title"))
-        response = HttpResponse(text, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return _attachment(*EXPORTERS[fmt](queryset.order_by("title")))
 
     action.__name__ = f"export_{fmt}"
     return admin.action(description=label)(action)
@@ -273,10 +277,7 @@ def _framework_export_action(fmt: str, label: str) -> Any:
         if queryset.count() != 1:
             modeladmin.message_user(request, "Export one framework at a time.", messages.WARNING)
             return None  # type: ignore[return-value]
-        filename, content_type, text = frameworks.framework_export(framework=queryset.get(), fmt=fmt)
-        response = HttpResponse(text, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return _attachment(*frameworks.framework_export(framework=queryset.get(), fmt=fmt))
 
     action.__name__ = f"export_framework_{fmt}"
     return admin.action(description=label)(action)
