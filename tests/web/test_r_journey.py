@@ -7,7 +7,6 @@ the sandbox, the R² against the threshold, and every page passes axe-core.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,36 +15,22 @@ from pytest_django.live_server_helper import LiveServer
 
 from tests.conftest import make_user
 from tests.trainer.conftest import Worker, data_dir, r_task, sandbox  # noqa: F401 - fixtures used by name
-from tests.trainer.test_engine_r import REFERENCE_R, STARTER_R, installed_r
+
+# module_worker: the R tests' worker (one warm R sandbox, no TensorFlow one), reused here by name.
+from tests.trainer.test_engine_r import REFERENCE_R, STARTER_R, installed_r, module_worker  # noqa: F401
 from tests.web.conftest import log_in, screenshot
 from trainer.models import TaskSpec, TrainingRun
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(scope="module")
-def r_worker(
-    sandbox: None,  # noqa: F811
-    data_dir: Path,  # noqa: F811
-    django_db_setup: None,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Worker]:
-    """A worker keeping one warm R sandbox and no TensorFlow one (only the R task trains here)."""
-    started = Worker(
-        data_dir, tmp_path_factory.mktemp("r-journey") / "worker.log", TRAINER_POOL_SIZE="0",
-        TRAINER_POOL_SIZES="r=1", TRAINER_HEARTBEAT_STALE_SECONDS="60",
-    )  # fmt: skip
-    yield started
-    started.stop()
-
-
 def test_a_learner_trains_the_r_task_in_the_browser(
     page: Page,
     live_server: LiveServer,
-    r_worker: Worker,
+    module_worker: Worker,  # noqa: F811
     r_task: TaskSpec,  # noqa: F811
 ) -> None:
-    assert r_worker.process.poll() is None, r_worker.log()[-3000:]
+    assert module_worker.process.poll() is None, module_worker.log()[-3000:]
     base = live_server.url
     make_user("learner", "learner")
     log_in(page, base, "learner")
